@@ -1,0 +1,142 @@
+//! The two functions every generated `ClientHooks` implementation forwards to.
+
+use bytes::Bytes;
+use futures::StreamExt;
+use tracing::Instrument;
+use reqwest::{Request, Response};
+
+use crate::api::ApiDescription;
+use crate::credentials::{Auth, AuthError};
+
+/// progenitor adds `api-version: <info.version>` to every request; none of our APIs define it.
+const PROGENITOR_VERSION_HEADER: &str = "api-version";
+
+/// Error bodies are kept up to this size (the rest is dropped) so that errors can show an excerpt
+/// and typed error bodies can be parsed without an unbounded read.
+pub const ERROR_BODY_LIMIT: usize = 256 * 1024;
+
+/// The body of a non-success response, read by [`exec`] and attached to the response so that
+/// [`crate::ApiError`] can show an excerpt synchronously.
+#[derive(Debug, Clone)]
+pub struct ErrorBody(pub Bytes);
+
+/// Before sending: drop progenitor's version header and apply the credential the operation needs.
+pub async fn pre(
+    auth: &Auth,
+    api: &ApiDescription,
+    operation_id: &str,
+    request: &mut Request,
+) -> Result<(), AuthError> {
+    request.headers_mut().remove(PROGENITOR_VERSION_HEADER);
+    authorize(auth, api, operation_id, request).await
+}
+
+/// Chooses the first alternative of the operation's security requirement that the credential
+/// satisfies and applies it. Without a credential the request goes out as it is.
+pub async fn authorize(
+    auth: &Auth,
+    api: &ApiDescription,
+    operation_id: &str,
+    request: &mut Request,
+) -> Result<(), AuthError> {
+    let operation = api
+        .operation(operation_id)
+        .ok_or_else(|| AuthError::UnknownOperation(operation_id.to_string()))?;
+    let Some(authorizer) = auth.authorizer() else {
+        return Ok(());
+    };
+    if operation.security.is_empty() {
+        return Ok(());
+    }
+    for alternative in operation.security {
+        let schemes: Option<Vec<_>> = alternative.iter().map(|name| api.scheme(name)).collect();
+        let Some(schemes) = schemes else { continue };
+        if schemes.iter().all(|s| authorizer.satisfies(s)) {
+            for scheme in schemes {
+                authorizer.authorize(scheme, request).await?;
+            }
+            return Ok(());
+        }
+    }
+    Err(AuthError::NoMatchingScheme {
+        operation: operation_id.to_string(),
+        schemes: operation
+            .security
+            .iter()
+            .map(|alt| alt.join(" + "))
+            .collect::<Vec<_>>()
+            .join(", "),
+    })
+}
+
+/// Sends the request. When the server rejects the credential and the credential can be renewed,
+/// renews it and resends once. Error bodies are buffered (bounded) into an [`ErrorBody`].
+/// Transport errors never carry the URL, which may hold a query-string key.
+pub async fn exec(
+    client: &reqwest::Client,
+    auth: &Auth,
+    api: &ApiDescription,
+    operation_id: &str,
+    request: Request,
+) -> reqwest::Result<Response> {
+    let operation = api.operation(operation_id);
+    let span = tracing::debug_span!(
+        "api_request",
+        api = api.title,
+        operation = operation_id,
+        method = operation.map_or("", |o| o.method),
+        path = operation.map_or("", |o| o.path),
+        status = tracing::field::Empty,
+    );
+    async move {
+    let retry = request.try_clone();
+    let mut response = client.execute(request).await.map_err(|e| e.without_url())?;
+
+    if let (Some(mut again), Some(authorizer)) = (retry, auth.authorizer()) {
+        let status = response.status();
+        if matches!(status.as_u16(), 401 | 403) && authorizer.renew(status).await.unwrap_or(false) {
+            // The renewed credential replaces the old one in place.
+            if authorize(auth, api, operation_id, &mut again).await.is_ok() {
+                response = client.execute(again).await.map_err(|e| e.without_url())?;
+            }
+        }
+    }
+    tracing::Span::current().record("status", response.status().as_u16());
+
+    if response.status().is_success() {
+        Ok(response)
+    } else {
+        buffer_error_body(response).await
+    }
+    }
+    .instrument(span.clone())
+    .await
+}
+
+/// Reads at most [`ERROR_BODY_LIMIT`] bytes of an error response and rebuilds the response around
+/// them. The rebuilt response has no URL (so it cannot leak a query-string key).
+async fn buffer_error_body(response: Response) -> reqwest::Result<Response> {
+    let status = response.status();
+    let version = response.version();
+    let headers = response.headers().clone();
+    let mut body = Vec::new();
+    let mut stream = response.bytes_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| e.without_url())?;
+        let room = ERROR_BODY_LIMIT - body.len();
+        body.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if body.len() == ERROR_BODY_LIMIT {
+            break;
+        }
+    }
+    let body = Bytes::from(body);
+    let mut rebuilt = http::Response::new(body.clone());
+    *rebuilt.status_mut() = status;
+    *rebuilt.version_mut() = version;
+    *rebuilt.headers_mut() = headers;
+    // The body is already decoded and may be shorter than announced.
+    rebuilt.headers_mut().remove(http::header::CONTENT_LENGTH);
+    rebuilt.headers_mut().remove(http::header::CONTENT_ENCODING);
+    rebuilt.extensions_mut().insert(ErrorBody(body));
+    Ok(Response::from(rebuilt))
+}

@@ -1,0 +1,15 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
+mod api;
+mod config;
+mod credentials;
+mod error;
+pub mod hooks;
+mod secret;
+
+pub use api::{ApiDescription, KeyLocation, Operation, SchemeKind, SecurityScheme};
+pub use config::{ensure_crypto_provider, ClientConfig, ConfigError};
+pub use credentials::{ApiKey, Auth, AuthError, Authorizer};
+pub use error::{message_of, ApiError, RawBody};
+pub use secret::Secret;
