@@ -164,7 +164,8 @@ fn security_tables(spec: &Spec, openapi: &OpenAPI) -> Result<TokenStream, Vec<Pr
             let id = op.operation_id.clone().unwrap_or_default();
             let requirements = op.security.clone().unwrap_or_else(|| global.clone());
             let alternatives: Vec<Vec<String>> = requirements.iter().map(|r| r.keys().cloned().collect()).collect();
-            ops.push((id, method.to_uppercase(), path.clone(), alternatives));
+            let query = query_facts(item.parameters.iter().chain(&op.parameters));
+            ops.push((id, method.to_uppercase(), path.clone(), alternatives, query));
         }
     }
     ops.sort();
@@ -198,7 +199,7 @@ fn security_tables(spec: &Spec, openapi: &OpenAPI) -> Result<TokenStream, Vec<Pr
             schemes.push(quote!(analytics_auth::SecurityScheme { name: #name, kind: #kind }));
         }
     }
-    for (id, _, _, alternatives) in &ops {
+    for (id, _, _, alternatives, _) in &ops {
         for name in alternatives.iter().flatten() {
             let declared = openapi
                 .components
@@ -218,9 +219,22 @@ fn security_tables(spec: &Spec, openapi: &OpenAPI) -> Result<TokenStream, Vec<Pr
         return Err(problems);
     }
 
-    let operations = ops.iter().map(|(id, method, path, alternatives)| {
+    let operations = ops.iter().map(|(id, method, path, alternatives, query)| {
         let alternatives = alternatives.iter().map(|names| quote!(&[#(#names),*]));
-        quote!(analytics_auth::Operation { id: #id, method: #method, path: #path, security: &[#(#alternatives),*] })
+        let ranges = query.ranges.iter().map(|(name, min, max)| {
+            let min = opt_i64(*min);
+            let max = opt_i64(*max);
+            quote!(analytics_auth::QueryRange { name: #name, min: #min, max: #max })
+        });
+        let comma = &query.comma_separated;
+        quote!(analytics_auth::Operation {
+            id: #id,
+            method: #method,
+            path: #path,
+            security: &[#(#alternatives),*],
+            query_ranges: &[#(#ranges),*],
+            comma_separated: &[#(#comma),*],
+        })
     });
     let title = &openapi.info.title;
     let version = &openapi.info.version;
@@ -254,4 +268,42 @@ fn security_tables(spec: &Spec, openapi: &OpenAPI) -> Result<TokenStream, Vec<Pr
             }
         }
     })
+}
+
+/// Facts about an operation's query parameters that progenitor does not act on.
+#[derive(Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+struct QueryFacts {
+    /// (name, minimum, maximum) of bounded integer parameters.
+    ranges: Vec<(String, Option<i64>, Option<i64>)>,
+    /// Array parameters with `explode: false`.
+    comma_separated: Vec<String>,
+}
+
+fn query_facts<'a>(params: impl Iterator<Item = &'a ReferenceOr<openapiv3::Parameter>>) -> QueryFacts {
+    use openapiv3::{Parameter, ParameterSchemaOrContent, SchemaKind, Type};
+    let mut facts = QueryFacts::default();
+    for param in params {
+        // The view inlined every parameter reference.
+        let ReferenceOr::Item(Parameter::Query { parameter_data, .. }) = param else { continue };
+        let ParameterSchemaOrContent::Schema(ReferenceOr::Item(schema)) = &parameter_data.format else { continue };
+        match &schema.schema_kind {
+            SchemaKind::Type(Type::Integer(i)) if i.minimum.is_some() || i.maximum.is_some() => {
+                let min = i.minimum.map(|m| if i.exclusive_minimum { m + 1 } else { m });
+                let max = i.maximum.map(|m| if i.exclusive_maximum { m - 1 } else { m });
+                facts.ranges.push((parameter_data.name.clone(), min, max));
+            }
+            SchemaKind::Type(Type::Array(_)) if parameter_data.explode == Some(false) => {
+                facts.comma_separated.push(parameter_data.name.clone());
+            }
+            _ => {}
+        }
+    }
+    facts
+}
+
+fn opt_i64(v: Option<i64>) -> TokenStream {
+    match v {
+        Some(v) => quote!(Some(#v)),
+        None => quote!(None),
+    }
 }

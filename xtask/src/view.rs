@@ -418,6 +418,23 @@ impl Ctx<'_> {
         if distinct.len() < 2 {
             return;
         }
+        // One level of `oneOf` members, so that `oneOf[A, B]` and `A` merge into `oneOf[A, B]`.
+        let mut members: Vec<ReferenceOr<Schema>> = Vec::new();
+        for s in distinct {
+            let parts = match s {
+                ReferenceOr::Item(Schema {
+                    schema_kind: SchemaKind::OneOf { one_of },
+                    ..
+                }) => one_of,
+                other => vec![other],
+            };
+            for p in parts {
+                if !members.iter().any(|m| same(m, &p)) {
+                    members.push(p);
+                }
+            }
+        }
+        let distinct = members;
         let name = format!("{}{suffix}", pascal(op_name));
         let codes: Vec<String> = responses.iter().map(|(c, _)| c.to_string()).collect();
         self.rewrite(rule, at.to_string(), format!("{} merged into `{name}` (oneOf of {} schemas)", codes.join(", "), distinct.len()));

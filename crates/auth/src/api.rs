@@ -35,6 +35,19 @@ pub struct Operation {
     pub path: &'static str,
     /// Alternatives (OR) of scheme-name sets (AND). Empty: the operation needs no credentials.
     pub security: &'static [&'static [&'static str]],
+    /// Query parameters the spec bounds (`minimum`/`maximum`), checked before sending.
+    pub query_ranges: &'static [QueryRange],
+    /// Array query parameters sent comma-separated (`style: form, explode: false`), which
+    /// progenitor would otherwise repeat (`a=1&a=2`).
+    pub comma_separated: &'static [&'static str],
+}
+
+/// Inclusive bounds of an integer query parameter.
+#[derive(Debug)]
+pub struct QueryRange {
+    pub name: &'static str,
+    pub min: Option<i64>,
+    pub max: Option<i64>,
 }
 
 impl Operation {

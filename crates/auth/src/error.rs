@@ -160,7 +160,10 @@ impl<E: serde::Serialize> From<ProgenitorError<E>> for ApiError<E> {
             | ProgenitorError::InvalidUpgrade(e)
             | ProgenitorError::ResponseBodyError(e) => ApiError::Transport(e.without_url()),
             ProgenitorError::InvalidRequest(s) => ApiError::InvalidInput(s),
-            ProgenitorError::Custom(s) => ApiError::Auth(s),
+            ProgenitorError::Custom(s) => match s.strip_prefix(crate::hooks::INVALID_INPUT_PREFIX) {
+                Some(reason) => ApiError::InvalidInput(reason.to_string()),
+                None => ApiError::Auth(s),
+            },
         }
     }
 }

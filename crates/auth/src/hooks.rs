@@ -5,7 +5,7 @@ use futures::StreamExt;
 use tracing::Instrument;
 use reqwest::{Request, Response};
 
-use crate::api::ApiDescription;
+use crate::api::{ApiDescription, Operation};
 use crate::credentials::{Auth, AuthError};
 
 /// progenitor adds `api-version: <info.version>` to every request; none of our APIs define it.
@@ -20,15 +20,78 @@ pub const ERROR_BODY_LIMIT: usize = 256 * 1024;
 #[derive(Debug, Clone)]
 pub struct ErrorBody(pub Bytes);
 
-/// Before sending: drop progenitor's version header and apply the credential the operation needs.
+/// Why [`pre`] refused to send a request. Its `Display` is what the generated code puts into
+/// `Error::Custom`; [`crate::ApiError`] reads it back into `InvalidInput` or `Auth`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HookError {
+    #[error("{prefix}{0}", prefix = INVALID_INPUT_PREFIX)]
+    InvalidInput(String),
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+}
+
+/// Marks an `Error::Custom` message as a client-side validation failure.
+pub(crate) const INVALID_INPUT_PREFIX: &str = "invalid input: ";
+
+/// Before sending: check bounded query parameters, send array parameters the way the spec says,
+/// drop progenitor's version header and apply the credential the operation needs.
 pub async fn pre(
     auth: &Auth,
     api: &ApiDescription,
     operation_id: &str,
     request: &mut Request,
-) -> Result<(), AuthError> {
+) -> Result<(), HookError> {
     request.headers_mut().remove(PROGENITOR_VERSION_HEADER);
-    authorize(auth, api, operation_id, request).await
+    if let Some(operation) = api.operation(operation_id) {
+        check_query_ranges(operation, request.url())?;
+        join_comma_separated(operation, request.url_mut());
+    }
+    authorize(auth, api, operation_id, request).await?;
+    Ok(())
+}
+
+fn check_query_ranges(operation: &Operation, url: &url::Url) -> Result<(), HookError> {
+    for range in operation.query_ranges {
+        for (_, value) in url.query_pairs().filter(|(k, _)| k == range.name) {
+            let n: i64 = value.parse().map_err(|_| {
+                HookError::InvalidInput(format!("`{}` must be an integer, got `{value}`", range.name))
+            })?;
+            let below = range.min.is_some_and(|min| n < min);
+            let above = range.max.is_some_and(|max| n > max);
+            if below || above {
+                let min = range.min.map_or("…".to_string(), |m| m.to_string());
+                let max = range.max.map_or("…".to_string(), |m| m.to_string());
+                return Err(HookError::InvalidInput(format!(
+                    "`{}` of `{}` must be in {min}..={max}, got {n}",
+                    range.name, operation.id
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `a=x&a=y` → `a=x,y` for the operation's comma-separated parameters, keeping pair order.
+fn join_comma_separated(operation: &Operation, url: &mut url::Url) {
+    if operation.comma_separated.is_empty() {
+        return;
+    }
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    for (k, v) in url.query_pairs() {
+        let joined = operation.comma_separated.contains(&k.as_ref());
+        match pairs.iter_mut().find(|(name, _)| joined && *name == k) {
+            Some((_, existing)) => {
+                existing.push(',');
+                existing.push_str(&v);
+            }
+            None => pairs.push((k.into_owned(), v.into_owned())),
+        }
+    }
+    if pairs.is_empty() {
+        url.set_query(None);
+    } else {
+        url.query_pairs_mut().clear().extend_pairs(&pairs);
+    }
 }
 
 /// Chooses the first alternative of the operation's security requirement that the credential

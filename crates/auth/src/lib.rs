@@ -8,8 +8,9 @@ mod error;
 pub mod hooks;
 mod secret;
 
-pub use api::{ApiDescription, KeyLocation, Operation, SchemeKind, SecurityScheme};
+pub use api::{ApiDescription, KeyLocation, Operation, QueryRange, SchemeKind, SecurityScheme};
 pub use config::{ensure_crypto_provider, ClientConfig, ConfigError};
 pub use credentials::{ApiKey, Auth, AuthError, Authorizer};
 pub use error::{message_of, ApiError, RawBody};
+pub use hooks::HookError;
 pub use secret::Secret;

@@ -41,38 +41,15 @@ pub mod types {
     )]
     #[serde(untagged)]
     pub enum CreateStatsErrorBody {
-        Variant0(CreateStatsErrorBodyVariant0),
-        Variant1(Error),
-    }
-    impl ::std::convert::From<CreateStatsErrorBodyVariant0> for CreateStatsErrorBody {
-        fn from(value: CreateStatsErrorBodyVariant0) -> Self {
-            Self::Variant0(value)
-        }
-    }
-    impl ::std::convert::From<Error> for CreateStatsErrorBody {
-        fn from(value: Error) -> Self {
-            Self::Variant1(value)
-        }
-    }
-    ///`CreateStatsErrorBodyVariant0`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        schemars::JsonSchema
-    )]
-    #[serde(untagged)]
-    pub enum CreateStatsErrorBodyVariant0 {
         Error(Error),
         FieldErrors(FieldErrors),
     }
-    impl ::std::convert::From<Error> for CreateStatsErrorBodyVariant0 {
+    impl ::std::convert::From<Error> for CreateStatsErrorBody {
         fn from(value: Error) -> Self {
             Self::Error(value)
         }
     }
-    impl ::std::convert::From<FieldErrors> for CreateStatsErrorBodyVariant0 {
+    impl ::std::convert::From<FieldErrors> for CreateStatsErrorBody {
         fn from(value: FieldErrors) -> Self {
             Self::FieldErrors(value)
         }
@@ -853,39 +830,15 @@ pub mod types {
     )]
     #[serde(untagged)]
     pub enum UpdateOrganizationErrorBody {
-        Variant0(UpdateOrganizationErrorBodyVariant0),
-        Variant1(Error),
-    }
-    impl ::std::convert::From<UpdateOrganizationErrorBodyVariant0>
-    for UpdateOrganizationErrorBody {
-        fn from(value: UpdateOrganizationErrorBodyVariant0) -> Self {
-            Self::Variant0(value)
-        }
-    }
-    impl ::std::convert::From<Error> for UpdateOrganizationErrorBody {
-        fn from(value: Error) -> Self {
-            Self::Variant1(value)
-        }
-    }
-    ///`UpdateOrganizationErrorBodyVariant0`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        schemars::JsonSchema
-    )]
-    #[serde(untagged)]
-    pub enum UpdateOrganizationErrorBodyVariant0 {
         Error(Error),
         FieldErrors(FieldErrors),
     }
-    impl ::std::convert::From<Error> for UpdateOrganizationErrorBodyVariant0 {
+    impl ::std::convert::From<Error> for UpdateOrganizationErrorBody {
         fn from(value: Error) -> Self {
             Self::Error(value)
         }
     }
-    impl ::std::convert::From<FieldErrors> for UpdateOrganizationErrorBodyVariant0 {
+    impl ::std::convert::From<FieldErrors> for UpdateOrganizationErrorBody {
         fn from(value: FieldErrors) -> Self {
             Self::FieldErrors(value)
         }
@@ -3630,42 +3583,98 @@ pub static API: analytics_auth::ApiDescription = analytics_auth::ApiDescription 
             method: "POST",
             path: "/organizations/",
             security: &[],
+            query_ranges: &[],
+            comma_separated: &[],
         },
         analytics_auth::Operation {
             id: "create_stats",
             method: "POST",
             path: "/stats/",
             security: &[&["ApiKey"]],
+            query_ranges: &[],
+            comma_separated: &["_fields"],
         },
         analytics_auth::Operation {
             id: "get_organization",
             method: "GET",
             path: "/organizations/{name}/",
             security: &[],
+            query_ranges: &[],
+            comma_separated: &[],
         },
         analytics_auth::Operation {
             id: "get_stats",
             method: "GET",
             path: "/stats/{id}/",
             security: &[&["ApiKey"]],
+            query_ranges: &[],
+            comma_separated: &["_fields"],
         },
         analytics_auth::Operation {
             id: "list_organizations",
             method: "GET",
             path: "/organizations/",
             security: &[],
+            query_ranges: &[
+                analytics_auth::QueryRange {
+                    name: "_skip",
+                    min: Some(0i64),
+                    max: None,
+                },
+                analytics_auth::QueryRange {
+                    name: "_limit",
+                    min: Some(1i64),
+                    max: Some(100i64),
+                },
+            ],
+            comma_separated: &["_fields"],
         },
         analytics_auth::Operation {
             id: "list_stats",
             method: "GET",
             path: "/stats/",
             security: &[&["ApiKey"]],
+            query_ranges: &[
+                analytics_auth::QueryRange {
+                    name: "_skip",
+                    min: Some(0i64),
+                    max: None,
+                },
+                analytics_auth::QueryRange {
+                    name: "_limit",
+                    min: Some(1i64),
+                    max: Some(1000i64),
+                },
+                analytics_auth::QueryRange {
+                    name: "day__in",
+                    min: Some(0i64),
+                    max: Some(9i64),
+                },
+                analytics_auth::QueryRange {
+                    name: "week__in",
+                    min: Some(0i64),
+                    max: Some(9i64),
+                },
+                analytics_auth::QueryRange {
+                    name: "month__in",
+                    min: Some(0i64),
+                    max: Some(9i64),
+                },
+                analytics_auth::QueryRange {
+                    name: "year__in",
+                    min: Some(0i64),
+                    max: Some(9i64),
+                },
+            ],
+            comma_separated: &["_fields"],
         },
         analytics_auth::Operation {
             id: "update_organization",
             method: "PUT",
             path: "/organizations/{name}/",
             security: &[],
+            query_ranges: &[],
+            comma_separated: &[],
         },
     ],
     security_schemes: &[

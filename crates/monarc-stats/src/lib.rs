@@ -4,5 +4,10 @@
 #[rustfmt::skip]
 mod generated;
 
-pub use analytics_auth::{ApiError, Auth, ClientConfig};
+pub mod filter;
+pub mod pagination;
+
+pub use analytics_auth::{ApiError, Auth, ClientConfig, Secret};
+pub use filter::{Cmp, ListStatsFilterExt, Org, StatsFilter, Text, Time};
 pub use generated::*;
+pub use pagination::ClientPagesExt;
