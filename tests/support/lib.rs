@@ -34,7 +34,12 @@ fn render(out: &mut String, request: &wiremock::Request) {
         .headers
         .iter()
         .filter(|(name, _)| name.as_str() != "host")
-        .map(|(name, value)| (name.to_string(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
+        .map(|(name, value)| {
+            (
+                name.to_string(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
         .collect();
     headers.sort();
     for (name, value) in headers {
@@ -48,7 +53,9 @@ fn render(out: &mut String, request: &wiremock::Request) {
 
 /// Serves `response` (raw bytes, status line included) to each connection, then closes it.
 pub async fn raw_server(response: &'static [u8]) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1");
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind 127.0.0.1");
     let addr = listener.local_addr().expect("local addr");
     tokio::spawn(async move {
         while let Ok((mut socket, _)) = listener.accept().await {

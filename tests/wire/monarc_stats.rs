@@ -1,11 +1,14 @@
 //! MONARC Stats v2: every operation's exact request bytes and every documented response.
 
 use futures::TryStreamExt;
-use monarc_stats::{types, ApiError, Auth, ClientConfig, ClientPagesExt, Cmp, ListStatsFilterExt, Org, StatsFilter, Text, Time};
+use monarc_stats::{
+    types, ApiError, Auth, ClientConfig, ClientPagesExt, Cmp, ListStatsFilterExt, Org, StatsFilter,
+    Text, Time,
+};
 use serde_json::json;
-use workspace_tests::{raw_server, received};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
+use workspace_tests::{raw_server, received};
 
 const KEY: &str = "canary-key-SylsDTZTBk2zAkg016vW";
 
@@ -29,7 +32,11 @@ fn client(server: &MockServer) -> monarc_stats::Client {
 }
 
 async fn serve(server: &MockServer, verb: &str, route: &str, response: ResponseTemplate) {
-    Mock::given(method(verb)).and(path(route)).respond_with(response).mount(server).await;
+    Mock::given(method(verb))
+        .and(path(route))
+        .respond_with(response)
+        .mount(server)
+        .await;
 }
 
 fn json_response(status: u16, body: serde_json::Value) -> ResponseTemplate {
@@ -41,7 +48,13 @@ const UA: &str = "user-agent: analytics-clients/0.1.0";
 #[tokio::test]
 async fn list_organizations_sends_no_key_and_parses_the_envelope() {
     let server = MockServer::start().await;
-    serve(&server, "GET", "/api/v2/organizations/", json_response(200, json!({"data": [{"name": "CASES"}], "has_more": false}))).await;
+    serve(
+        &server,
+        "GET",
+        "/api/v2/organizations/",
+        json_response(200, json!({"data": [{"name": "CASES"}], "has_more": false})),
+    )
+    .await;
 
     let page = client(&server)
         .list_organizations()
@@ -72,22 +85,44 @@ async fn create_organization_posts_json_and_reports_field_errors() {
         .up_to_n_times(1)
         .mount(&server)
         .await;
-    serve(&server, "POST", "/api/v2/organizations/", json_response(400, json!({"field-errors": {"token": "Field is required"}}))).await;
+    serve(
+        &server,
+        "POST",
+        "/api/v2/organizations/",
+        json_response(400, json!({"field-errors": {"token": "Field is required"}})),
+    )
+    .await;
     let c = client(&server);
 
-    let body = types::OrganizationCreate { name: "CASES".into(), token: "oypvIaGU7uvu".into() };
-    let created = c.create_organization().body(body.clone()).send().await.unwrap().into_inner();
+    let body = types::OrganizationCreate {
+        name: "CASES".into(),
+        token: "oypvIaGU7uvu".into(),
+    };
+    let created = c
+        .create_organization()
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(created.name, "CASES");
 
     let err = ApiError::from(c.create_organization().body(body).send().await.unwrap_err());
     match &err {
-        ApiError::InvalidRequest { status, message, body: Some(_) } => {
+        ApiError::InvalidRequest {
+            status,
+            message,
+            body: Some(_),
+        } => {
             assert_eq!(status.as_u16(), 400);
             assert_eq!(message.as_deref(), Some("token: Field is required"));
         }
         other => panic!("expected InvalidRequest, got {other:?}"),
     }
-    assert_eq!(err.to_string(), "invalid request (400 Bad Request): token: Field is required");
+    assert_eq!(
+        err.to_string(),
+        "invalid request (400 Bad Request): token: Field is required"
+    );
     let one = format!(
         "POST /api/v2/organizations/\naccept: application/json\ncontent-length: 39\ncontent-type: application/json\n{UA}\n\n{{\"name\":\"CASES\",\"token\":\"oypvIaGU7uvu\"}}\n--\n"
     );
@@ -97,14 +132,44 @@ async fn create_organization_posts_json_and_reports_field_errors() {
 #[tokio::test]
 async fn get_organization_encodes_the_name_and_maps_404() {
     let server = MockServer::start().await;
-    serve(&server, "GET", "/api/v2/organizations/CASES/", json_response(200, json!({"name": "CASES"}))).await;
-    serve(&server, "GET", "/api/v2/organizations/NO%20SUCH/", json_response(404, json!({"error": "Empty query: Organization matching query does not exist."}))).await;
+    serve(
+        &server,
+        "GET",
+        "/api/v2/organizations/CASES/",
+        json_response(200, json!({"name": "CASES"})),
+    )
+    .await;
+    serve(
+        &server,
+        "GET",
+        "/api/v2/organizations/NO%20SUCH/",
+        json_response(
+            404,
+            json!({"error": "Empty query: Organization matching query does not exist."}),
+        ),
+    )
+    .await;
     let c = client(&server);
 
-    let org = c.get_organization().name("CASES").send().await.unwrap().into_inner();
+    let org = c
+        .get_organization()
+        .name("CASES")
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(org.name, "CASES");
-    let err = ApiError::from(c.get_organization().name("NO SUCH").send().await.unwrap_err());
-    assert!(matches!(&err, ApiError::NotFound { message: Some(m), body: Some(_) } if m == "Empty query: Organization matching query does not exist."), "{err:?}");
+    let err = ApiError::from(
+        c.get_organization()
+            .name("NO SUCH")
+            .send()
+            .await
+            .unwrap_err(),
+    );
+    assert!(
+        matches!(&err, ApiError::NotFound { message: Some(m), body: Some(_) } if m == "Empty query: Organization matching query does not exist."),
+        "{err:?}"
+    );
     assert_eq!(
         received(&server).await,
         format!("GET /api/v2/organizations/CASES/\naccept: application/json\n{UA}\n--\nGET /api/v2/organizations/NO%20SUCH/\naccept: application/json\n{UA}\n--\n")
@@ -114,12 +179,20 @@ async fn get_organization_encodes_the_name_and_maps_404() {
 #[tokio::test]
 async fn update_organization_puts_the_token() {
     let server = MockServer::start().await;
-    serve(&server, "PUT", "/api/v2/organizations/CASES/", json_response(200, json!({"name": "CASES"}))).await;
+    serve(
+        &server,
+        "PUT",
+        "/api/v2/organizations/CASES/",
+        json_response(200, json!({"name": "CASES"})),
+    )
+    .await;
 
     let org = client(&server)
         .update_organization()
         .name("CASES")
-        .body(types::OrganizationUpdate { token: Some("new-token".into()) })
+        .body(types::OrganizationUpdate {
+            token: Some("new-token".into()),
+        })
         .send()
         .await
         .unwrap()
@@ -134,7 +207,16 @@ async fn update_organization_puts_the_token() {
 #[tokio::test]
 async fn list_stats_sends_the_key_and_typed_filters() {
     let server = MockServer::start().await;
-    serve(&server, "GET", "/api/v2/stats/", json_response(200, json!({"data": [stats_json("5eb9ca210381f6f321022ae6", 1)], "has_more": true}))).await;
+    serve(
+        &server,
+        "GET",
+        "/api/v2/stats/",
+        json_response(
+            200,
+            json!({"data": [stats_json("5eb9ca210381f6f321022ae6", 1)], "has_more": true}),
+        ),
+    )
+    .await;
 
     let filter = StatsFilter::new()
         .month(Cmp::Gt(2))
@@ -142,7 +224,13 @@ async fn list_stats_sends_the_key_and_typed_filters() {
         .type_(Text::Eq("risk".into()))
         .organization(Org::Eq("CASES".into()))
         .created_at(Time::Gt("2020-05-12T22:29:42.362000".into()));
-    let page = client(&server).list_stats().filter(&filter).send().await.unwrap().into_inner();
+    let page = client(&server)
+        .list_stats()
+        .filter(&filter)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
 
     assert!(page.has_more);
     let s = &page.data[0];
@@ -165,16 +253,31 @@ async fn list_stats_maps_401_and_400() {
         .up_to_n_times(1)
         .mount(&server)
         .await;
-    serve(&server, "GET", "/api/v2/stats/", json_response(400, json!({"error": "_skip must be a non-negative integer (got \"-1\" instead)."}))).await;
+    serve(
+        &server,
+        "GET",
+        "/api/v2/stats/",
+        json_response(
+            400,
+            json!({"error": "_skip must be a non-negative integer (got \"-1\" instead)."}),
+        ),
+    )
+    .await;
     let c = client(&server);
 
     let err = ApiError::from(c.list_stats().send().await.unwrap_err());
-    assert!(matches!(&err, ApiError::Unauthorized { message: Some(m), .. } if m == "Unauthorized"), "{err:?}");
+    assert!(
+        matches!(&err, ApiError::Unauthorized { message: Some(m), .. } if m == "Unauthorized"),
+        "{err:?}"
+    );
     assert!(!format!("{err} {err:?}").contains(KEY));
 
     let err = ApiError::from(c.list_stats().send().await.unwrap_err());
     assert_eq!(err.status().map(|s| s.as_u16()), Some(400));
-    assert_eq!(err.message(), Some("_skip must be a non-negative integer (got \"-1\" instead)."));
+    assert_eq!(
+        err.message(),
+        Some("_skip must be a non-negative integer (got \"-1\" instead).")
+    );
 }
 
 #[tokio::test]
@@ -182,18 +285,53 @@ async fn out_of_range_limits_fail_before_any_request() {
     let server = MockServer::start().await;
     let c = client(&server);
 
-    let err = ApiError::from(c.list_stats().limit(std::num::NonZeroU64::new(1001).unwrap()).send().await.unwrap_err());
-    assert_eq!(err.to_string(), "invalid input: `_limit` of `list_stats` must be in 1..=1000, got 1001");
-    let err = ApiError::from(c.list_organizations().limit(std::num::NonZeroU64::new(101).unwrap()).send().await.unwrap_err());
-    assert_eq!(err.to_string(), "invalid input: `_limit` of `list_organizations` must be in 1..=100, got 101");
+    let err = ApiError::from(
+        c.list_stats()
+            .limit(std::num::NonZeroU64::new(1001).unwrap())
+            .send()
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(
+        err.to_string(),
+        "invalid input: `_limit` of `list_stats` must be in 1..=1000, got 1001"
+    );
+    let err = ApiError::from(
+        c.list_organizations()
+            .limit(std::num::NonZeroU64::new(101).unwrap())
+            .send()
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(
+        err.to_string(),
+        "invalid input: `_limit` of `list_organizations` must be in 1..=100, got 101"
+    );
     let err = ApiError::from(c.list_stats().limit(0u64).send().await.unwrap_err());
     assert!(matches!(err, ApiError::InvalidInput(_)), "{err:?}");
-    let first = c.stats_stream(StatsFilter::new(), 0).try_collect::<Vec<_>>().await.unwrap_err();
-    assert_eq!(first.to_string(), "invalid input: page size for `list_stats` must be in 1..=1000, got 0");
+    let first = c
+        .stats_stream(StatsFilter::new(), 0)
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        first.to_string(),
+        "invalid input: page size for `list_stats` must be in 1..=1000, got 0"
+    );
 
     // Within range is accepted.
-    serve(&server, "GET", "/api/v2/stats/", json_response(200, json!({"data": [], "has_more": false}))).await;
-    c.list_stats().limit(std::num::NonZeroU64::new(1000).unwrap()).send().await.unwrap();
+    serve(
+        &server,
+        "GET",
+        "/api/v2/stats/",
+        json_response(200, json!({"data": [], "has_more": false})),
+    )
+    .await;
+    c.list_stats()
+        .limit(std::num::NonZeroU64::new(1000).unwrap())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(received(&server).await, format!("GET /api/v2/stats/?_limit=1000\naccept: application/json\n{UA}\nx-api-key: {KEY}\n--\n"));
 }
 
@@ -202,7 +340,10 @@ async fn create_stats_posts_the_body_and_parses_both_error_shapes() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/api/v2/stats/"))
-        .respond_with(json_response(200, stats_json("5eb9ca210381f6f321022ae6", 1)))
+        .respond_with(json_response(
+            200,
+            stats_json("5eb9ca210381f6f321022ae6", 1),
+        ))
         .up_to_n_times(1)
         .mount(&server)
         .await;
@@ -212,23 +353,48 @@ async fn create_stats_posts_the_body_and_parses_both_error_shapes() {
         .up_to_n_times(1)
         .mount(&server)
         .await;
-    serve(&server, "POST", "/api/v2/stats/", json_response(400, json!({"error": "The request contains invalid JSON."}))).await;
+    serve(
+        &server,
+        "POST",
+        "/api/v2/stats/",
+        json_response(400, json!({"error": "The request contains invalid JSON."})),
+    )
+    .await;
     let c = client(&server);
 
     let body = types::StatsCreate::builder()
-        .anr("00000000-0000-4000-8000-000000000002".parse::<uuid::Uuid>().unwrap())
+        .anr(
+            "00000000-0000-4000-8000-000000000002"
+                .parse::<uuid::Uuid>()
+                .unwrap(),
+        )
         .type_("risk")
         .day(1)
         .week(1)
         .month(1)
         .year(2020)
         .data(json!({"what": "you want", "super": "cool"}));
-    let created = c.create_stats().body(body.clone()).send().await.unwrap().into_inner();
+    let created = c
+        .create_stats()
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(created.organization, "CASES");
 
-    match c.create_stats().body(body.clone()).send().await.unwrap_err() {
+    match c
+        .create_stats()
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap_err()
+    {
         monarc_stats::Error::ErrorResponse(r) => match r.into_inner() {
-            types::CreateStatsErrorBody::FieldErrors(f) => assert_eq!(f.field_errors["anr"], "Could not convert to UUID: badly formed hexadecimal UUID string"),
+            types::CreateStatsErrorBody::FieldErrors(f) => assert_eq!(
+                f.field_errors["anr"],
+                "Could not convert to UUID: badly formed hexadecimal UUID string"
+            ),
             other => panic!("expected field errors, got {other:?}"),
         },
         other => panic!("expected an error response, got {other:?}"),
@@ -245,8 +411,23 @@ async fn create_stats_posts_the_body_and_parses_both_error_shapes() {
 #[tokio::test]
 async fn get_stats_parses_the_object_and_keeps_html_500_status() {
     let server = MockServer::start().await;
-    serve(&server, "GET", "/api/v2/stats/5eb9ca210381f6f321022ae6/", json_response(200, stats_json("5eb9ca210381f6f321022ae6", 2))).await;
-    serve(&server, "GET", "/api/v2/stats/5eb9ca210381f6f321022ae7/", json_response(404, json!({"error": "Empty query: Stats matching query does not exist."}))).await;
+    serve(
+        &server,
+        "GET",
+        "/api/v2/stats/5eb9ca210381f6f321022ae6/",
+        json_response(200, stats_json("5eb9ca210381f6f321022ae6", 2)),
+    )
+    .await;
+    serve(
+        &server,
+        "GET",
+        "/api/v2/stats/5eb9ca210381f6f321022ae7/",
+        json_response(
+            404,
+            json!({"error": "Empty query: Stats matching query does not exist."}),
+        ),
+    )
+    .await;
     serve(
         &server,
         "GET",
@@ -256,34 +437,83 @@ async fn get_stats_parses_the_object_and_keeps_html_500_status() {
     .await;
     let c = client(&server);
 
-    let s = c.get_stats().id("5eb9ca210381f6f321022ae6").send().await.unwrap().into_inner();
+    let s = c
+        .get_stats()
+        .id("5eb9ca210381f6f321022ae6")
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
     assert_eq!(s.day, 2);
     assert_eq!(s.updated_at.as_str(), "2020-05-11T21:56:49");
 
-    let err = ApiError::from(c.get_stats().id("5eb9ca210381f6f321022ae7").send().await.unwrap_err());
-    assert_eq!(err.to_string(), "not found (404): Empty query: Stats matching query does not exist.");
+    let err = ApiError::from(
+        c.get_stats()
+            .id("5eb9ca210381f6f321022ae7")
+            .send()
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(
+        err.to_string(),
+        "not found (404): Empty query: Stats matching query does not exist."
+    );
 
-    let err = ApiError::from(c.get_stats().id("5eb9ca210381f6f321022ae8").send().await.unwrap_err());
+    let err = ApiError::from(
+        c.get_stats()
+            .id("5eb9ca210381f6f321022ae8")
+            .send()
+            .await
+            .unwrap_err(),
+    );
     match &err {
-        ApiError::UnexpectedResponse { status, content_type, excerpt, .. } => {
+        ApiError::UnexpectedResponse {
+            status,
+            content_type,
+            excerpt,
+            ..
+        } => {
             assert_eq!(status.as_u16(), 500);
             assert_eq!(content_type.as_deref(), Some("text/html; charset=utf-8"));
-            assert!(excerpt.starts_with("<!DOCTYPE HTML> <title>500 Internal Server Error</title>"), "{excerpt}");
+            assert!(
+                excerpt.starts_with("<!DOCTYPE HTML> <title>500 Internal Server Error</title>"),
+                "{excerpt}"
+            );
         }
         other => panic!("expected UnexpectedResponse, got {other:?}"),
     }
-    let get = |id: &str| format!("GET /api/v2/stats/{id}/\naccept: application/json\n{UA}\nx-api-key: {KEY}\n--\n");
+    let get = |id: &str| {
+        format!("GET /api/v2/stats/{id}/\naccept: application/json\n{UA}\nx-api-key: {KEY}\n--\n")
+    };
     assert_eq!(
         received(&server).await,
-        [get("5eb9ca210381f6f321022ae6"), get("5eb9ca210381f6f321022ae7"), get("5eb9ca210381f6f321022ae8")].concat()
+        [
+            get("5eb9ca210381f6f321022ae6"),
+            get("5eb9ca210381f6f321022ae7"),
+            get("5eb9ca210381f6f321022ae8")
+        ]
+        .concat()
     );
 }
 
 #[tokio::test]
 async fn malformed_json_is_an_invalid_response_without_the_body_in_messages() {
     let server = MockServer::start().await;
-    serve(&server, "GET", "/api/v2/stats/000000000000000000000001/", ResponseTemplate::new(200).set_body_raw(r#"{"id": "x", "day": "not-a-number""#, "application/json")).await;
-    serve(&server, "GET", "/api/v2/stats/000000000000000000000002/", json_response(200, json!({"id": "y", "day": "seven"}))).await;
+    serve(
+        &server,
+        "GET",
+        "/api/v2/stats/000000000000000000000001/",
+        ResponseTemplate::new(200)
+            .set_body_raw(r#"{"id": "x", "day": "not-a-number""#, "application/json"),
+    )
+    .await;
+    serve(
+        &server,
+        "GET",
+        "/api/v2/stats/000000000000000000000002/",
+        json_response(200, json!({"id": "y", "day": "seven"})),
+    )
+    .await;
     let c = client(&server);
 
     for id in ["000000000000000000000001", "000000000000000000000002"] {
@@ -292,14 +522,21 @@ async fn malformed_json_is_an_invalid_response_without_the_body_in_messages() {
             ApiError::InvalidResponse { body, .. } => assert!(!body.0.is_empty()),
             other => panic!("expected InvalidResponse, got {other:?}"),
         }
-        assert!(err.to_string().starts_with("invalid response body ("), "{err}");
+        assert!(
+            err.to_string().starts_with("invalid response body ("),
+            "{err}"
+        );
     }
 }
 
 #[tokio::test]
 async fn a_truncated_body_is_a_transport_error() {
     let addr = raw_server(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 500\r\n\r\n{\"data\": [{\"name\": \"CA").await;
-    let c = monarc_stats::Client::new_with_client(&format!("http://{addr}/api/v2"), ClientConfig::new().build().unwrap(), Auth::api_key(KEY));
+    let c = monarc_stats::Client::new_with_client(
+        &format!("http://{addr}/api/v2"),
+        ClientConfig::new().build().unwrap(),
+        Auth::api_key(KEY),
+    );
 
     let err = ApiError::from(c.list_organizations().send().await.unwrap_err());
     assert!(matches!(err, ApiError::Transport(_)), "{err:?}");
@@ -314,13 +551,19 @@ async fn redirects_are_not_followed() {
         &server,
         "GET",
         "/api/v2/stats",
-        ResponseTemplate::new(308).insert_header("location", "http://evil.invalid/api/v2/stats/").set_body_raw("<title>Redirecting...</title>", "text/html"),
+        ResponseTemplate::new(308)
+            .insert_header("location", "http://evil.invalid/api/v2/stats/")
+            .set_body_raw("<title>Redirecting...</title>", "text/html"),
     )
     .await;
     // The generated client always adds the trailing slash; a raw request on the configured HTTP
     // client shows that the 308 is returned, not followed.
     let http = ClientConfig::new().build().unwrap();
-    let response = http.get(format!("{}/api/v2/stats", server.uri())).send().await.unwrap();
+    let response = http
+        .get(format!("{}/api/v2/stats", server.uri()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status().as_u16(), 308);
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
 }
@@ -328,7 +571,19 @@ async fn redirects_are_not_followed() {
 #[tokio::test]
 async fn stats_stream_walks_every_page() {
     let server = MockServer::start().await;
-    for (skip, ids, more) in [("0", vec!["0000000000000000000000a1", "0000000000000000000000a2"], true), ("2", vec!["0000000000000000000000b1", "0000000000000000000000b2"], true), ("4", vec!["0000000000000000000000c1"], false)] {
+    for (skip, ids, more) in [
+        (
+            "0",
+            vec!["0000000000000000000000a1", "0000000000000000000000a2"],
+            true,
+        ),
+        (
+            "2",
+            vec!["0000000000000000000000b1", "0000000000000000000000b2"],
+            true,
+        ),
+        ("4", vec!["0000000000000000000000c1"], false),
+    ] {
         let data: Vec<_> = ids.iter().map(|id| stats_json(id, 1)).collect();
         Mock::given(method("GET"))
             .and(path("/api/v2/stats/"))
@@ -344,17 +599,41 @@ async fn stats_stream_walks_every_page() {
         .try_collect()
         .await
         .unwrap();
-    assert_eq!(ids, ["0000000000000000000000a1", "0000000000000000000000a2", "0000000000000000000000b1", "0000000000000000000000b2", "0000000000000000000000c1"]);
-    let page = |skip: u32| format!("GET /api/v2/stats/?_limit=2&_skip={skip}&year=2020\naccept: application/json\n{UA}\nx-api-key: {KEY}\n--\n");
-    assert_eq!(received(&server).await, [page(0), page(2), page(4)].concat());
+    assert_eq!(
+        ids,
+        [
+            "0000000000000000000000a1",
+            "0000000000000000000000a2",
+            "0000000000000000000000b1",
+            "0000000000000000000000b2",
+            "0000000000000000000000c1"
+        ]
+    );
+    let page = |skip: u32| {
+        format!("GET /api/v2/stats/?_limit=2&_skip={skip}&year=2020\naccept: application/json\n{UA}\nx-api-key: {KEY}\n--\n")
+    };
+    assert_eq!(
+        received(&server).await,
+        [page(0), page(2), page(4)].concat()
+    );
 }
 
 #[tokio::test]
 async fn organizations_stream_stops_on_an_empty_page_that_claims_more() {
     let server = MockServer::start().await;
-    serve(&server, "GET", "/api/v2/organizations/", json_response(200, json!({"data": [], "has_more": true}))).await;
+    serve(
+        &server,
+        "GET",
+        "/api/v2/organizations/",
+        json_response(200, json!({"data": [], "has_more": true})),
+    )
+    .await;
 
-    let err = client(&server).organizations_stream(100).try_collect::<Vec<_>>().await.unwrap_err();
+    let err = client(&server)
+        .organizations_stream(100)
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err();
     assert!(matches!(err, ApiError::InvalidResponse { .. }), "{err:?}");
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
 }
@@ -370,7 +649,14 @@ fn debug_output_never_shows_the_key() {
 #[tokio::test]
 async fn a_malformed_id_is_rejected_before_sending() {
     let server = MockServer::start().await;
-    let err = ApiError::from(client(&server).get_stats().id("not-an-id").send().await.unwrap_err());
+    let err = ApiError::from(
+        client(&server)
+            .get_stats()
+            .id("not-an-id")
+            .send()
+            .await
+            .unwrap_err(),
+    );
     assert!(matches!(err, ApiError::InvalidInput(_)), "{err:?}");
     assert!(server.received_requests().await.unwrap().is_empty());
 }

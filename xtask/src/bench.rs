@@ -1,4 +1,6 @@
 //! `cargo xtask bench` (filled in below).
 #[derive(Debug, clap::Args)]
 pub struct BenchArgs {}
-pub fn run(_args: &BenchArgs) -> Result<(), String> { Err("not yet".into()) }
+pub fn run(_args: &BenchArgs) -> Result<(), String> {
+    Err("not yet".into())
+}

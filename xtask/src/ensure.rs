@@ -29,7 +29,10 @@ pub fn ensure_file_contents(path: &Path, contents: &str, check: bool) -> std::io
         let diff = similar::TextDiff::from_lines(&old, contents)
             .unified_diff()
             .context_radius(2)
-            .header(&format!("{} (checked in)", path.display()), &format!("{} (regenerated)", path.display()))
+            .header(
+                &format!("{} (checked in)", path.display()),
+                &format!("{} (regenerated)", path.display()),
+            )
             .to_string();
         return Ok(Outcome::Stale(diff));
     }
@@ -50,12 +53,31 @@ mod tests {
     fn check_mode_reports_a_diff_and_writes_nothing() {
         let dir = std::env::temp_dir().join(format!("xtask-ensure-{}", std::process::id()));
         let file = dir.join("a.rs");
-        assert_eq!(ensure_file_contents(&file, "one\n", true).unwrap(), Outcome::Stale("--- ".to_string() + &format!("{} (checked in)\n+++ {} (regenerated)\n@@ -0,0 +1 @@\n+one\n", file.display(), file.display())));
+        assert_eq!(
+            ensure_file_contents(&file, "one\n", true).unwrap(),
+            Outcome::Stale(
+                "--- ".to_string()
+                    + &format!(
+                        "{} (checked in)\n+++ {} (regenerated)\n@@ -0,0 +1 @@\n+one\n",
+                        file.display(),
+                        file.display()
+                    )
+            )
+        );
         assert!(!file.exists());
-        assert_eq!(ensure_file_contents(&file, "one\n", false).unwrap(), Outcome::Updated);
-        assert_eq!(ensure_file_contents(&file, "one\n", true).unwrap(), Outcome::UpToDate);
+        assert_eq!(
+            ensure_file_contents(&file, "one\n", false).unwrap(),
+            Outcome::Updated
+        );
+        assert_eq!(
+            ensure_file_contents(&file, "one\n", true).unwrap(),
+            Outcome::UpToDate
+        );
         std::fs::write(&file, "one\r\n").unwrap();
-        assert_eq!(ensure_file_contents(&file, "one\n", true).unwrap(), Outcome::UpToDate);
+        assert_eq!(
+            ensure_file_contents(&file, "one\n", true).unwrap(),
+            Outcome::UpToDate
+        );
         match ensure_file_contents(&file, "two\n", true).unwrap() {
             Outcome::Stale(diff) => assert!(diff.contains("-one\n+two\n"), "{diff}"),
             other => panic!("expected a diff, got {other:?}"),

@@ -5,7 +5,10 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "cargo xtask", about = "Workspace automation for the analytics API clients")]
+#[command(
+    name = "cargo xtask",
+    about = "Workspace automation for the analytics API clients"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -48,7 +51,10 @@ fn regenerate(check: bool) -> ExitCode {
         }
         Ok(summary) if check && !summary.stale.is_empty() => {
             for (path, diff) in &summary.stale {
-                eprintln!("stale: {}\n{diff}", path.display());
+                eprintln!(
+                    "stale: {}\n{diff}",
+                    path.strip_prefix(&root).unwrap_or(path).display()
+                );
             }
             eprintln!(
                 "{} generated file(s) are stale: run `cargo xtask regenerate` and commit the result.",
@@ -58,7 +64,10 @@ fn regenerate(check: bool) -> ExitCode {
         }
         Ok(summary) => {
             for path in &summary.updated {
-                println!("updated {}", path.display());
+                println!(
+                    "updated {}",
+                    path.strip_prefix(&root).unwrap_or(path).display()
+                );
             }
             println!(
                 "{} crate(s) {}: {}",

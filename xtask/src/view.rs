@@ -185,7 +185,11 @@ impl Ctx<'_> {
             ReferenceOr::Reference { reference } => {
                 match resolve(&reference, "parameters", &self.components.parameters) {
                     Some(p) => {
-                        self.rewrite("inline-refs", at.to_string(), format!("parameter {reference}"));
+                        self.rewrite(
+                            "inline-refs",
+                            at.to_string(),
+                            format!("parameter {reference}"),
+                        );
                         p.clone()
                     }
                     None => return Some(ReferenceOr::Reference { reference }),
@@ -227,7 +231,11 @@ impl Ctx<'_> {
             ReferenceOr::Reference { reference } => {
                 match resolve(&reference, "requestBodies", &self.components.request_bodies) {
                     Some(b) => {
-                        self.rewrite("inline-refs", at.to_string(), format!("request body {reference}"));
+                        self.rewrite(
+                            "inline-refs",
+                            at.to_string(),
+                            format!("request body {reference}"),
+                        );
                         b.clone()
                     }
                     None => return Some(ReferenceOr::Reference { reference }),
@@ -242,7 +250,12 @@ impl Ctx<'_> {
             } else {
                 body.content.keys().next().cloned().unwrap_or_default()
             };
-            let dropped: Vec<_> = body.content.keys().filter(|k| **k != keep).cloned().collect();
+            let dropped: Vec<_> = body
+                .content
+                .keys()
+                .filter(|k| **k != keep)
+                .cloned()
+                .collect();
             self.rewrite(
                 "one-request-media-type",
                 at.to_string(),
@@ -260,7 +273,11 @@ impl Ctx<'_> {
                 ));
             }
             if !mt.encoding.is_empty() {
-                self.rewrite("form-encoding", at.to_string(), format!("encoding of {media} dropped"));
+                self.rewrite(
+                    "form-encoding",
+                    at.to_string(),
+                    format!("encoding of {media} dropped"),
+                );
                 mt.encoding.clear();
             }
             if let Some(ReferenceOr::Item(schema)) = mt.schema.as_mut() {
@@ -273,11 +290,21 @@ impl Ctx<'_> {
     fn normalise_json_keys(&mut self, content: &mut IndexMap<String, MediaType>, at: &str) {
         let keys: Vec<String> = content.keys().cloned().collect();
         for key in keys {
-            let essence = key.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-            let is_json = essence == JSON || (essence.starts_with("application/") && essence.ends_with("+json"));
+            let essence = key
+                .split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase();
+            let is_json = essence == JSON
+                || (essence.starts_with("application/") && essence.ends_with("+json"));
             if is_json && key != JSON && !content.contains_key(JSON) {
                 if let Some(mt) = content.shift_remove(&key) {
-                    self.rewrite("json-media-type", at.to_string(), format!("{key} read as {JSON}"));
+                    self.rewrite(
+                        "json-media-type",
+                        at.to_string(),
+                        format!("{key} read as {JSON}"),
+                    );
                     content.insert(JSON.to_string(), mt);
                 }
             }
@@ -294,13 +321,19 @@ impl Ctx<'_> {
             .map(|(c, r)| (Some(c), r))
             .chain(default.map(|r| (None, r)))
         {
-            let label = code.as_ref().map_or("default".to_string(), ToString::to_string);
+            let label = code
+                .as_ref()
+                .map_or("default".to_string(), ToString::to_string);
             let here = format!("{at_responses}/{label}");
             let mut response = match r {
                 ReferenceOr::Reference { reference } => {
                     match resolve(&reference, "responses", &self.components.responses) {
                         Some(r) => {
-                            self.rewrite("inline-refs", here.clone(), format!("response {reference}"));
+                            self.rewrite(
+                                "inline-refs",
+                                here.clone(),
+                                format!("response {reference}"),
+                            );
                             r.clone()
                         }
                         None => continue, // reported by spec::parse
@@ -327,7 +360,11 @@ impl Ctx<'_> {
                     successes.push((StatusCode::Range(2), response.clone()));
                     errors.push((StatusCode::Range(4), response.clone()));
                     errors.push((StatusCode::Range(5), response));
-                    self.rewrite("default-response", format!("{at_responses}/default"), "split into 2XX, 4XX and 5XX");
+                    self.rewrite(
+                        "default-response",
+                        format!("{at_responses}/default"),
+                        "split into 2XX, 4XX and 5XX",
+                    );
                 }
                 Some(code) if is_success(&code) => successes.push((code, response)),
                 Some(code) => errors.push((code, response)),
@@ -348,7 +385,13 @@ impl Ctx<'_> {
                 );
             }
         }
-        self.merge_schemas(&mut kept_errors, &at_responses, op_name, "ErrorBody", "merge-error-bodies");
+        self.merge_schemas(
+            &mut kept_errors,
+            &at_responses,
+            op_name,
+            "ErrorBody",
+            "merge-error-bodies",
+        );
 
         // Successes: one kind only.
         let kinds: std::collections::BTreeSet<&'static str> =
@@ -368,16 +411,30 @@ impl Ctx<'_> {
             self.rewrite(
                 "raw-success",
                 at_responses.clone(),
-                format!("{} mix {} bodies: returned as a byte stream", codes.join(", "), kinds.into_iter().collect::<Vec<_>>().join(" and ")),
+                format!(
+                    "{} mix {} bodies: returned as a byte stream",
+                    codes.join(", "),
+                    kinds.into_iter().collect::<Vec<_>>().join(" and ")
+                ),
             );
         } else {
-            self.merge_schemas(&mut successes, &at_responses, op_name, "Response", "merge-success-bodies");
+            self.merge_schemas(
+                &mut successes,
+                &at_responses,
+                op_name,
+                "Response",
+                "merge-success-bodies",
+            );
         }
 
         for (code, response) in successes.iter_mut().chain(kept_errors.iter_mut()) {
             for mt in response.content.values_mut() {
                 if mt.schema.is_none() {
-                    self.rewrite("untyped-json", format!("{at_responses}/{code}"), "JSON body without schema read as any JSON value");
+                    self.rewrite(
+                        "untyped-json",
+                        format!("{at_responses}/{code}"),
+                        "JSON body without schema read as any JSON value",
+                    );
                     mt.schema = Some(ReferenceOr::Item(Schema {
                         schema_data: Default::default(),
                         schema_kind: SchemaKind::Any(Default::default()),
@@ -437,7 +494,15 @@ impl Ctx<'_> {
         let distinct = members;
         let name = format!("{}{suffix}", pascal(op_name));
         let codes: Vec<String> = responses.iter().map(|(c, _)| c.to_string()).collect();
-        self.rewrite(rule, at.to_string(), format!("{} merged into `{name}` (oneOf of {} schemas)", codes.join(", "), distinct.len()));
+        self.rewrite(
+            rule,
+            at.to_string(),
+            format!(
+                "{} merged into `{name}` (oneOf of {} schemas)",
+                codes.join(", "),
+                distinct.len()
+            ),
+        );
         self.new_schemas.insert(
             name.clone(),
             Schema {
@@ -464,18 +529,28 @@ impl Ctx<'_> {
                     .flatten()
                     .any(|v| !v.chars().any(|c| c.is_ascii_alphanumeric()));
                 if symbolic {
-                    let values: Vec<&str> = s.enumeration.iter().flatten().map(String::as_str).collect();
-                    self.rewrite("symbol-enum", at.to_string(), format!("enum [{}] read as a string", values.join(", ")));
+                    let values: Vec<&str> =
+                        s.enumeration.iter().flatten().map(String::as_str).collect();
+                    self.rewrite(
+                        "symbol-enum",
+                        at.to_string(),
+                        format!("enum [{}] read as a string", values.join(", ")),
+                    );
                     s.enumeration.clear();
                 }
             }
             SchemaKind::Type(Type::Object(o)) => {
                 for (name, prop) in o.properties.iter_mut() {
                     if let ReferenceOr::Item(p) = prop {
-                        self.schema(p, &format!("{at}/properties/{}", crate::problem::escape_segment(name)));
+                        self.schema(
+                            p,
+                            &format!("{at}/properties/{}", crate::problem::escape_segment(name)),
+                        );
                     }
                 }
-                if let Some(openapiv3::AdditionalProperties::Schema(s)) = o.additional_properties.as_mut() {
+                if let Some(openapiv3::AdditionalProperties::Schema(s)) =
+                    o.additional_properties.as_mut()
+                {
                     if let ReferenceOr::Item(s) = s.as_mut() {
                         self.schema(s, &format!("{at}/additionalProperties"));
                     }
@@ -503,10 +578,19 @@ impl Ctx<'_> {
             SchemaKind::Any(any) => {
                 for (name, prop) in any.properties.iter_mut() {
                     if let ReferenceOr::Item(p) = prop {
-                        self.schema(p, &format!("{at}/properties/{}", crate::problem::escape_segment(name)));
+                        self.schema(
+                            p,
+                            &format!("{at}/properties/{}", crate::problem::escape_segment(name)),
+                        );
                     }
                 }
-                for (i, s) in any.one_of.iter_mut().chain(any.any_of.iter_mut()).chain(any.all_of.iter_mut()).enumerate() {
+                for (i, s) in any
+                    .one_of
+                    .iter_mut()
+                    .chain(any.any_of.iter_mut())
+                    .chain(any.all_of.iter_mut())
+                    .enumerate()
+                {
                     if let ReferenceOr::Item(s) = s {
                         self.schema(s, &format!("{at}/{i}"));
                     }
@@ -520,7 +604,11 @@ impl Ctx<'_> {
                     .filter_map(|v| v.as_str())
                     .any(|v| !v.chars().any(|c| c.is_ascii_alphanumeric()));
                 if symbolic {
-                    self.rewrite("symbol-enum", at.to_string(), "enum with symbol values read as any value");
+                    self.rewrite(
+                        "symbol-enum",
+                        at.to_string(),
+                        "enum with symbol values read as any value",
+                    );
                     any.enumeration.clear();
                 }
             }

@@ -47,14 +47,22 @@ pub fn root() -> PathBuf {
 pub fn spec_files(root: &Path) -> Result<Vec<(PathBuf, String)>, Vec<Problem>> {
     let dir = root.join("specs");
     let entries = std::fs::read_dir(&dir).map_err(|e| {
-        vec![Problem::new("specs/", "", format!("cannot list specs: {e}"), "run from the workspace")]
+        vec![Problem::new(
+            "specs/",
+            "",
+            format!("cannot list specs: {e}"),
+            "run from the workspace",
+        )]
     })?;
     let mut files: Vec<_> = entries
         .filter_map(Result::ok)
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
         .map(|p| {
-            let shown = format!("specs/{}", p.file_name().unwrap_or_default().to_string_lossy());
+            let shown = format!(
+                "specs/{}",
+                p.file_name().unwrap_or_default().to_string_lossy()
+            );
             (p, shown)
         })
         .collect();
@@ -125,7 +133,12 @@ pub fn regenerate(root: &Path, check: bool) -> Result<Summary, Vec<Problem>> {
                 continue;
             }
             let outcome = ensure_file_contents(&file.path, &file.contents, check).map_err(|e| {
-                vec![Problem::new(file.path.display().to_string(), "", format!("cannot write: {e}"), "check permissions")]
+                vec![Problem::new(
+                    file.path.display().to_string(),
+                    "",
+                    format!("cannot write: {e}"),
+                    "check permissions",
+                )]
             })?;
             match outcome {
                 Outcome::UpToDate => {}
@@ -148,14 +161,22 @@ fn check_manifest(spec: &Spec, generated: &Generated, text: &str) -> Result<(), 
         problems.push(Problem::new(
             &file,
             "",
-            format!("package version must end in `{}` (the spec's info.version)", want.trim_end_matches('"')),
-            format!("set `version = \"<crate semver>+{}\"`", spec.openapi.info.version),
+            format!(
+                "package version must end in `{}` (the spec's info.version)",
+                want.trim_end_matches('"')
+            ),
+            format!(
+                "set `version = \"<crate semver>+{}\"`",
+                spec.openapi.info.version
+            ),
         ));
     }
     for dep in generated.extra_dependencies.iter().chain(BASE_DEPENDENCIES) {
         let present = text.lines().any(|l| {
             let l = l.trim_start();
-            l.starts_with(&format!("{dep}.")) || l.starts_with(&format!("{dep} ")) || l.starts_with(&format!("{dep}="))
+            l.starts_with(&format!("{dep}."))
+                || l.starts_with(&format!("{dep} "))
+                || l.starts_with(&format!("{dep}="))
         });
         if !present {
             problems.push(Problem::new(
@@ -173,7 +194,14 @@ fn check_manifest(spec: &Spec, generated: &Generated, text: &str) -> Result<(), 
     }
 }
 
-const BASE_DEPENDENCIES: &[&str] = &["analytics-auth", "progenitor-client", "reqwest", "serde", "serde_json", "schemars"];
+const BASE_DEPENDENCIES: &[&str] = &[
+    "analytics-auth",
+    "progenitor-client",
+    "reqwest",
+    "serde",
+    "serde_json",
+    "schemars",
+];
 
 fn scaffold_manifest(spec: &Spec, generated: &Generated) -> String {
     let deps: String = BASE_DEPENDENCIES

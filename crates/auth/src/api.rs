@@ -75,7 +75,9 @@ pub enum SchemeKind {
         prefix: &'static str,
     },
     /// `Authorization: <scheme> …` (`bearer`, `basic`), lower case.
-    Http { scheme: &'static str },
+    Http {
+        scheme: &'static str,
+    },
     OAuth2,
     OpenIdConnect,
 }

@@ -73,14 +73,16 @@ impl ClientConfig {
 
     /// Trusts one more CA (PEM), e.g. an on-premises server's own CA.
     pub fn with_root_certificate_pem(mut self, pem: &[u8]) -> Result<Self, ConfigError> {
-        let cert = reqwest::Certificate::from_pem(pem).map_err(|e| ConfigError::Certificate(e.without_url().to_string()))?;
+        let cert = reqwest::Certificate::from_pem(pem)
+            .map_err(|e| ConfigError::Certificate(e.without_url().to_string()))?;
         self.root_certificates.push(cert);
         Ok(self)
     }
 
     /// Presents a client certificate (PEM with certificate chain and private key).
     pub fn with_identity_pem(mut self, pem: &[u8]) -> Result<Self, ConfigError> {
-        reqwest::Identity::from_pem(pem).map_err(|e| ConfigError::Identity(e.without_url().to_string()))?;
+        reqwest::Identity::from_pem(pem)
+            .map_err(|e| ConfigError::Identity(e.without_url().to_string()))?;
         self.identity = Some(IdentityPem(pem.to_vec()));
         Ok(self)
     }
@@ -97,10 +99,13 @@ impl ClientConfig {
             builder = builder.add_root_certificate(cert.clone());
         }
         if let Some(IdentityPem(pem)) = &self.identity {
-            let identity = reqwest::Identity::from_pem(pem).map_err(|e| ConfigError::Identity(e.without_url().to_string()))?;
+            let identity = reqwest::Identity::from_pem(pem)
+                .map_err(|e| ConfigError::Identity(e.without_url().to_string()))?;
             builder = builder.identity(identity);
         }
-        builder.build().map_err(|e| ConfigError::Build(e.without_url().to_string()))
+        builder
+            .build()
+            .map_err(|e| ConfigError::Build(e.without_url().to_string()))
     }
 }
 

@@ -122,7 +122,10 @@ pub struct ApiKey {
 impl Authorizer for ApiKey {
     fn satisfies(&self, scheme: &SecurityScheme) -> bool {
         matches!(scheme.kind, SchemeKind::ApiKey { location, .. } if location != KeyLocation::Cookie)
-            && self.only_scheme.as_deref().is_none_or(|only| only == scheme.name)
+            && self
+                .only_scheme
+                .as_deref()
+                .is_none_or(|only| only == scheme.name)
     }
 
     fn authorize<'a>(

@@ -82,7 +82,8 @@ impl<E> ApiError<E> {
             ApiError::Forbidden { .. } => Some(StatusCode::FORBIDDEN),
             ApiError::NotFound { .. } => Some(StatusCode::NOT_FOUND),
             ApiError::RateLimited { .. } => Some(StatusCode::TOO_MANY_REQUESTS),
-            ApiError::InvalidRequest { status, .. } | ApiError::UnexpectedResponse { status, .. } => Some(*status),
+            ApiError::InvalidRequest { status, .. }
+            | ApiError::UnexpectedResponse { status, .. } => Some(*status),
             _ => None,
         }
     }
@@ -116,7 +117,11 @@ impl<E> ApiError<E> {
                 retry_after: retry_after(headers),
                 message,
             },
-            400..=499 => ApiError::InvalidRequest { status, message, body },
+            400..=499 => ApiError::InvalidRequest {
+                status,
+                message,
+                body,
+            },
             _ => ApiError::UnexpectedResponse {
                 status,
                 content_type: headers
@@ -149,7 +154,9 @@ impl<E: serde::Serialize> From<ProgenitorError<E>> for ApiError<E> {
                     .get::<ErrorBody>()
                     .map(|b| b.0.clone())
                     .unwrap_or_default();
-                let message = serde_json::from_slice::<Value>(&bytes).ok().and_then(|v| message_of(&v));
+                let message = serde_json::from_slice::<Value>(&bytes)
+                    .ok()
+                    .and_then(|v| message_of(&v));
                 ApiError::from_status(status, response.headers(), None, message, excerpt(&bytes))
             }
             ProgenitorError::InvalidResponsePayload(bytes, e) => ApiError::InvalidResponse {
@@ -160,10 +167,12 @@ impl<E: serde::Serialize> From<ProgenitorError<E>> for ApiError<E> {
             | ProgenitorError::InvalidUpgrade(e)
             | ProgenitorError::ResponseBodyError(e) => ApiError::Transport(e.without_url()),
             ProgenitorError::InvalidRequest(s) => ApiError::InvalidInput(s),
-            ProgenitorError::Custom(s) => match s.strip_prefix(crate::hooks::INVALID_INPUT_PREFIX) {
-                Some(reason) => ApiError::InvalidInput(reason.to_string()),
-                None => ApiError::Auth(s),
-            },
+            ProgenitorError::Custom(s) => {
+                match s.strip_prefix(crate::hooks::INVALID_INPUT_PREFIX) {
+                    Some(reason) => ApiError::InvalidInput(reason.to_string()),
+                    None => ApiError::Auth(s),
+                }
+            }
         }
     }
 }
@@ -172,18 +181,30 @@ impl<E> fmt::Display for ApiError<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let msg = |m: &Option<String>| m.as_deref().map(|m| format!(": {m}")).unwrap_or_default();
         match self {
-            ApiError::Unauthorized { message, .. } => write!(f, "unauthorized (401){}", msg(message)),
+            ApiError::Unauthorized { message, .. } => {
+                write!(f, "unauthorized (401){}", msg(message))
+            }
             ApiError::Forbidden { message, .. } => write!(f, "forbidden (403){}", msg(message)),
             ApiError::NotFound { message, .. } => write!(f, "not found (404){}", msg(message)),
-            ApiError::RateLimited { retry_after, message } => {
+            ApiError::RateLimited {
+                retry_after,
+                message,
+            } => {
                 write!(f, "rate limited (429){}", msg(message))?;
                 if let Some(d) = retry_after {
                     write!(f, "; retry after {} s", d.as_secs())?;
                 }
                 Ok(())
             }
-            ApiError::InvalidRequest { status, message, .. } => write!(f, "invalid request ({status}){}", msg(message)),
-            ApiError::UnexpectedResponse { status, content_type, excerpt, .. } => {
+            ApiError::InvalidRequest {
+                status, message, ..
+            } => write!(f, "invalid request ({status}){}", msg(message)),
+            ApiError::UnexpectedResponse {
+                status,
+                content_type,
+                excerpt,
+                ..
+            } => {
                 write!(f, "unexpected response {status}")?;
                 if let Some(ct) = content_type {
                     write!(f, " ({ct})")?;
@@ -194,7 +215,11 @@ impl<E> fmt::Display for ApiError<E> {
                 Ok(())
             }
             ApiError::InvalidResponse { reason, body } => {
-                write!(f, "invalid response body ({} bytes): {reason}", body.0.len())
+                write!(
+                    f,
+                    "invalid response body ({} bytes): {reason}",
+                    body.0.len()
+                )
             }
             ApiError::Transport(e) => {
                 let kind = if e.is_timeout() {
@@ -239,7 +264,13 @@ fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
 /// `{"error_description"}`, `{"detail"}`, `{"errors": [...]}`, `{"field-errors": {...}}`.
 pub fn message_of(body: &Value) -> Option<String> {
     let obj = body.as_object()?;
-    for key in ["message", "error_description", "error", "detail", "description"] {
+    for key in [
+        "message",
+        "error_description",
+        "error",
+        "detail",
+        "description",
+    ] {
         if let Some(Value::String(s)) = obj.get(key) {
             return Some(s.clone());
         }
@@ -249,14 +280,24 @@ pub fn message_of(body: &Value) -> Option<String> {
             Some(Value::Object(fields)) => {
                 let parts: Vec<String> = fields
                     .iter()
-                    .map(|(k, v)| format!("{k}: {}", v.as_str().map_or_else(|| v.to_string(), str::to_string)))
+                    .map(|(k, v)| {
+                        format!(
+                            "{k}: {}",
+                            v.as_str().map_or_else(|| v.to_string(), str::to_string)
+                        )
+                    })
                     .collect();
                 return Some(parts.join("; "));
             }
             Some(Value::Array(items)) if !items.is_empty() => {
                 let parts: Vec<String> = items
                     .iter()
-                    .map(|v| v.as_str().map_or_else(|| message_of(v).unwrap_or_else(|| v.to_string()), str::to_string))
+                    .map(|v| {
+                        v.as_str().map_or_else(
+                            || message_of(v).unwrap_or_else(|| v.to_string()),
+                            str::to_string,
+                        )
+                    })
                     .collect();
                 return Some(parts.join("; "));
             }
@@ -291,19 +332,32 @@ mod tests {
 
     #[test]
     fn messages_come_from_common_error_shapes() {
-        assert_eq!(message_of(&json!({"error": "Unauthorized"})).as_deref(), Some("Unauthorized"));
-        assert_eq!(message_of(&json!({"message": "m", "error": "e"})).as_deref(), Some("m"));
         assert_eq!(
-            message_of(&json!({"field-errors": {"anr": "Field is required", "day": "x"}})).as_deref(),
+            message_of(&json!({"error": "Unauthorized"})).as_deref(),
+            Some("Unauthorized")
+        );
+        assert_eq!(
+            message_of(&json!({"message": "m", "error": "e"})).as_deref(),
+            Some("m")
+        );
+        assert_eq!(
+            message_of(&json!({"field-errors": {"anr": "Field is required", "day": "x"}}))
+                .as_deref(),
             Some("anr: Field is required; day: x")
         );
-        assert_eq!(message_of(&json!({"errors": ["a", {"message": "b"}]})).as_deref(), Some("a; b"));
+        assert_eq!(
+            message_of(&json!({"errors": ["a", {"message": "b"}]})).as_deref(),
+            Some("a; b")
+        );
         assert_eq!(message_of(&json!([1])), None);
     }
 
     #[test]
     fn excerpts_are_short_and_single_line() {
-        assert_eq!(excerpt(b"<html>\n  <b>500</b>\n</html>"), "<html> <b>500</b> </html>");
+        assert_eq!(
+            excerpt(b"<html>\n  <b>500</b>\n</html>"),
+            "<html> <b>500</b> </html>"
+        );
         let long = "x ".repeat(400);
         let e = excerpt(long.as_bytes());
         assert_eq!(e.chars().count(), EXCERPT_CHARS + 1);
@@ -314,7 +368,10 @@ mod tests {
         let mut h = reqwest::header::HeaderMap::new();
         h.insert("retry-after", "2".parse().unwrap());
         assert_eq!(retry_after(&h), Some(Duration::from_secs(2)));
-        h.insert("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap());
+        h.insert(
+            "retry-after",
+            "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
+        );
         assert_eq!(retry_after(&h), None);
     }
 }

@@ -2,8 +2,8 @@
 
 use bytes::Bytes;
 use futures::StreamExt;
-use tracing::Instrument;
 use reqwest::{Request, Response};
+use tracing::Instrument;
 
 use crate::api::{ApiDescription, Operation};
 use crate::credentials::{Auth, AuthError};
@@ -54,7 +54,10 @@ fn check_query_ranges(operation: &Operation, url: &url::Url) -> Result<(), HookE
     for range in operation.query_ranges {
         for (_, value) in url.query_pairs().filter(|(k, _)| k == range.name) {
             let n: i64 = value.parse().map_err(|_| {
-                HookError::InvalidInput(format!("`{}` must be an integer, got `{value}`", range.name))
+                HookError::InvalidInput(format!(
+                    "`{}` must be an integer, got `{value}`",
+                    range.name
+                ))
             })?;
             let below = range.min.is_some_and(|min| n < min);
             let above = range.max.is_some_and(|max| n > max);
@@ -152,25 +155,27 @@ pub async fn exec(
         status = tracing::field::Empty,
     );
     async move {
-    let retry = request.try_clone();
-    let mut response = client.execute(request).await.map_err(|e| e.without_url())?;
+        let retry = request.try_clone();
+        let mut response = client.execute(request).await.map_err(|e| e.without_url())?;
 
-    if let (Some(mut again), Some(authorizer)) = (retry, auth.authorizer()) {
-        let status = response.status();
-        if matches!(status.as_u16(), 401 | 403) && authorizer.renew(status).await.unwrap_or(false) {
-            // The renewed credential replaces the old one in place.
-            if authorize(auth, api, operation_id, &mut again).await.is_ok() {
-                response = client.execute(again).await.map_err(|e| e.without_url())?;
+        if let (Some(mut again), Some(authorizer)) = (retry, auth.authorizer()) {
+            let status = response.status();
+            if matches!(status.as_u16(), 401 | 403)
+                && authorizer.renew(status).await.unwrap_or(false)
+            {
+                // The renewed credential replaces the old one in place.
+                if authorize(auth, api, operation_id, &mut again).await.is_ok() {
+                    response = client.execute(again).await.map_err(|e| e.without_url())?;
+                }
             }
         }
-    }
-    tracing::Span::current().record("status", response.status().as_u16());
+        tracing::Span::current().record("status", response.status().as_u16());
 
-    if response.status().is_success() {
-        Ok(response)
-    } else {
-        buffer_error_body(response).await
-    }
+        if response.status().is_success() {
+            Ok(response)
+        } else {
+            buffer_error_body(response).await
+        }
     }
     .instrument(span.clone())
     .await

@@ -49,7 +49,10 @@ mod tests {
     #[test]
     fn never_prints_the_value() {
         let s = Secret::new("canary-7f3a");
-        assert_eq!(format!("{s:?} {s} {s:#?}"), "[redacted] [redacted] [redacted]");
+        assert_eq!(
+            format!("{s:?} {s} {s:#?}"),
+            "[redacted] [redacted] [redacted]"
+        );
         assert_eq!(s.expose(), "canary-7f3a");
     }
 }

@@ -69,12 +69,18 @@ fn checked_limit(operation_id: &str, page_size: u64) -> Result<NonZeroU64, ApiEr
     let range = crate::API
         .operation(operation_id)
         .and_then(|op| op.query_ranges.iter().find(|r| r.name == "_limit"));
-    let (min, max) = range.map_or((1, i64::MAX), |r| (r.min.unwrap_or(1), r.max.unwrap_or(i64::MAX)));
+    let (min, max) = range.map_or((1, i64::MAX), |r| {
+        (r.min.unwrap_or(1), r.max.unwrap_or(i64::MAX))
+    });
     i64::try_from(page_size)
         .ok()
         .filter(|n| (min..=max).contains(n))
         .and_then(|_| NonZeroU64::new(page_size))
-        .ok_or_else(|| ApiError::InvalidInput(format!("page size for `{operation_id}` must be in {min}..={max}, got {page_size}")))
+        .ok_or_else(|| {
+            ApiError::InvalidInput(format!(
+                "page size for `{operation_id}` must be in {min}..={max}, got {page_size}"
+            ))
+        })
 }
 
 /// Drives `fetch(skip, limit) -> (items, has_more)` until the server says there is no more.
@@ -89,7 +95,13 @@ where
     Fut: std::future::Future<Output = Result<(Vec<T>, bool), ApiError<types::Error>>> + 'a,
 {
     stream::try_unfold(
-        (Cursor { skip: 0, done: false }, fetch),
+        (
+            Cursor {
+                skip: 0,
+                done: false,
+            },
+            fetch,
+        ),
         move |(cursor, fetch)| async move {
             if cursor.done {
                 return Ok(None);
@@ -107,7 +119,10 @@ where
                 skip: cursor.skip + items.len() as u64,
                 done: !has_more,
             };
-            Ok(Some((stream::iter(items.into_iter().map(Ok)), (next, fetch))))
+            Ok(Some((
+                stream::iter(items.into_iter().map(Ok)),
+                (next, fetch),
+            )))
         },
     )
     .try_flatten()
