@@ -660,3 +660,180 @@ async fn a_malformed_id_is_rejected_before_sending() {
     assert!(matches!(err, ApiError::InvalidInput(_)), "{err:?}");
     assert!(server.received_requests().await.unwrap().is_empty());
 }
+
+/// (kind, status, message) of an error, whatever the operation's error body type.
+fn summary<E>(e: ApiError<E>) -> (&'static str, Option<u16>, Option<String>) {
+    let kind = match &e {
+        ApiError::Unauthorized { .. } => "unauthorized",
+        ApiError::NotFound { .. } => "not found",
+        ApiError::InvalidRequest { .. } => "invalid request",
+        ApiError::UnexpectedResponse { .. } => "unexpected response",
+        _ => "other",
+    };
+    (
+        kind,
+        e.status().map(|s| s.as_u16()),
+        e.message().map(str::to_string),
+    )
+}
+
+/// The documented error responses not covered above, each parsed into its typed error.
+#[tokio::test]
+async fn every_other_documented_error_response_is_typed() {
+    let html = || {
+        ResponseTemplate::new(500).set_body_raw(
+            "<html><body><h1>Internal Server Error</h1></body></html>",
+            "text/html",
+        )
+    };
+    let id = "5eb9ca210381f6f321022ae6";
+    let stats_body = || {
+        types::StatsCreate::builder()
+            .anr(
+                "00000000-0000-4000-8000-000000000002"
+                    .parse::<uuid::Uuid>()
+                    .unwrap(),
+            )
+            .type_("risk")
+            .day(1)
+            .week(1)
+            .month(1)
+            .year(2020)
+            .data(json!({}))
+    };
+    let cases: Vec<(
+        &str,
+        &str,
+        &str,
+        ResponseTemplate,
+        (&str, Option<u16>, Option<&str>),
+    )> = vec![
+        (
+            "list_organizations",
+            "GET",
+            "/api/v2/organizations/",
+            json_response(
+                400,
+                json!({"error": "_limit must be an integer (got \"abc\" instead)."}),
+            ),
+            (
+                "invalid request",
+                Some(400),
+                Some("_limit must be an integer (got \"abc\" instead)."),
+            ),
+        ),
+        (
+            "create_organization",
+            "POST",
+            "/api/v2/organizations/",
+            html(),
+            ("unexpected response", Some(500), None),
+        ),
+        (
+            "update_organization 400",
+            "PUT",
+            "/api/v2/organizations/CASES/",
+            json_response(400, json!({"error": "JSON data must be a dict."})),
+            (
+                "invalid request",
+                Some(400),
+                Some("JSON data must be a dict."),
+            ),
+        ),
+        (
+            "update_organization 404",
+            "PUT",
+            "/api/v2/organizations/NOPE/",
+            json_response(
+                404,
+                json!({"error": "Empty query: Organization matching query does not exist."}),
+            ),
+            (
+                "not found",
+                Some(404),
+                Some("Empty query: Organization matching query does not exist."),
+            ),
+        ),
+        (
+            "update_organization 500",
+            "PUT",
+            "/api/v2/organizations/DUP/",
+            html(),
+            ("unexpected response", Some(500), None),
+        ),
+        (
+            "list_stats",
+            "GET",
+            "/api/v2/stats/",
+            html(),
+            ("unexpected response", Some(500), None),
+        ),
+        (
+            "create_stats 401",
+            "POST",
+            "/api/v2/stats/",
+            json_response(401, json!({"error": "Unauthorized"})),
+            ("unauthorized", Some(401), Some("Unauthorized")),
+        ),
+        (
+            "get_stats 401",
+            "GET",
+            "/api/v2/stats/5eb9ca210381f6f321022ae6/",
+            json_response(401, json!({"error": "Unauthorized"})),
+            ("unauthorized", Some(401), Some("Unauthorized")),
+        ),
+    ];
+    for (name, verb, route, response, expected) in cases {
+        let server = MockServer::start().await;
+        serve(&server, verb, route, response).await;
+        let c = client(&server);
+        let got = match name {
+            "list_organizations" => {
+                summary(c.list_organizations().send().await.unwrap_err().into())
+            }
+            "create_organization" => summary(
+                c.create_organization()
+                    .body(types::OrganizationCreate {
+                        name: "DUP".into(),
+                        token: "t".into(),
+                    })
+                    .send()
+                    .await
+                    .unwrap_err()
+                    .into(),
+            ),
+            n if n.starts_with("update_organization") => {
+                let org = route
+                    .trim_start_matches("/api/v2/organizations/")
+                    .trim_end_matches('/');
+                summary(
+                    c.update_organization()
+                        .name(org)
+                        .body(types::OrganizationUpdate {
+                            token: Some("t".into()),
+                        })
+                        .send()
+                        .await
+                        .unwrap_err()
+                        .into(),
+                )
+            }
+            "list_stats" => summary(c.list_stats().send().await.unwrap_err().into()),
+            "create_stats 401" => summary(
+                c.create_stats()
+                    .body(stats_body())
+                    .send()
+                    .await
+                    .unwrap_err()
+                    .into(),
+            ),
+            "get_stats 401" => summary(c.get_stats().id(id).send().await.unwrap_err().into()),
+            other => panic!("no call for {other}"),
+        };
+        assert_eq!((got.0, got.1, got.2.as_deref()), expected, "{name}");
+        let requests = server.received_requests().await.unwrap();
+        assert_eq!(requests.len(), 1, "{name}: sent once");
+        assert_eq!(requests[0].method.as_str(), verb, "{name}");
+        assert_eq!(requests[0].url.path(), route, "{name}");
+    }
+}
