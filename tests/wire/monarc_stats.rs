@@ -677,6 +677,15 @@ fn summary<E>(e: ApiError<E>) -> (&'static str, Option<u16>, Option<String>) {
     )
 }
 
+/// (operation, method, path, server response, expected (kind, status, message)).
+type ErrorCase = (
+    &'static str,
+    &'static str,
+    &'static str,
+    ResponseTemplate,
+    (&'static str, Option<u16>, Option<&'static str>),
+);
+
 /// The documented error responses not covered above, each parsed into its typed error.
 #[tokio::test]
 async fn every_other_documented_error_response_is_typed() {
@@ -701,13 +710,7 @@ async fn every_other_documented_error_response_is_typed() {
             .year(2020)
             .data(json!({}))
     };
-    let cases: Vec<(
-        &str,
-        &str,
-        &str,
-        ResponseTemplate,
-        (&str, Option<u16>, Option<&str>),
-    )> = vec![
+    let cases: Vec<ErrorCase> = vec![
         (
             "list_organizations",
             "GET",
