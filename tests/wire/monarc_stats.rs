@@ -1,4 +1,5 @@
-//! MONARC Stats v2: every operation's exact request bytes and every documented response.
+//! Wire-level tests of the MONARC Stats client against a local server each test starts.
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
 use futures::TryStreamExt;
 use monarc_stats::{

@@ -18,6 +18,8 @@
 //! | `symbol-enum` | string enum with a value that has no letter or digit (`==`, `<`) | enum dropped, plain string | a `String` (hand-written helpers offer the typed enum) |
 //! | `one-request-media-type` | request body with several media types | JSON kept (else the first) | that encoding |
 //! | `form-encoding` | `encoding` on a form body | dropped | serde_urlencoded encoding |
+//! | `type-name-collision` | an inline property schema whose generated name (`<Schema><Property>`) is also a component's name | titled `<Schema><Property>Value` | the same type under that name |
+//! | `field-name-collision` | two properties with the same Rust name (`async` and its alias `async_`) | the later one dropped | only the first can be set |
 //!
 //! Constructs with no safe rewrite (e.g. `multipart/form-data` bodies) are reported as problems.
 
@@ -85,8 +87,15 @@ pub fn derive(spec: &Spec) -> Result<View, Vec<Problem>> {
         }
     }
 
-    // Schemas anywhere in components (symbol enums).
+    // Schemas anywhere in components (symbol enums, name collisions).
     if let Some(c) = openapi.components.as_mut() {
+        let component_names: std::collections::BTreeSet<String> =
+            c.schemas.keys().cloned().collect();
+        for (name, schema) in c.schemas.iter_mut() {
+            if let ReferenceOr::Item(schema) = schema {
+                ctx.name_collisions(name, schema, &component_names);
+            }
+        }
         for (name, schema) in c.schemas.iter_mut() {
             if let ReferenceOr::Item(schema) = schema {
                 ctx.schema(schema, &pointer(["components", "schemas", name]));
@@ -519,6 +528,55 @@ impl Ctx<'_> {
         }
     }
 
+    /// Names the generator would give twice: an inline property type named like a component, or
+    /// two properties with one Rust field name.
+    fn name_collisions(
+        &mut self,
+        component: &str,
+        schema: &mut Schema,
+        components: &std::collections::BTreeSet<String>,
+    ) {
+        let SchemaKind::Type(Type::Object(object)) = &mut schema.schema_kind else {
+            return;
+        };
+        let at = pointer(["components", "schemas", component]);
+        let mut fields: BTreeMap<String, String> = BTreeMap::new();
+        let mut dropped = Vec::new();
+        for prop in object.properties.keys() {
+            let field = rust_field_name(prop);
+            match fields.get(&field) {
+                Some(first) => {
+                    self.rewrite(
+                        "field-name-collision",
+                        format!("{at}/properties/{}", crate::problem::escape_segment(prop)),
+                        format!("`{prop}` dropped: its Rust field name `{field}` is already taken by `{first}`"),
+                    );
+                    dropped.push(prop.clone());
+                }
+                None => {
+                    fields.insert(field, prop.clone());
+                }
+            }
+        }
+        object.properties.retain(|p, _| !dropped.contains(p));
+        object.required.retain(|p| !dropped.contains(p));
+        for (prop, value) in object.properties.iter_mut() {
+            let ReferenceOr::Item(inner) = value else {
+                continue;
+            };
+            let generated = format!("{}{}", pascal(component), pascal(prop));
+            if components.contains(&generated) && names_a_type(inner) {
+                let title = format!("{generated}Value");
+                self.rewrite(
+                    "type-name-collision",
+                    format!("{at}/properties/{}", crate::problem::escape_segment(prop)),
+                    format!("inline type would be named `{generated}` like the component; titled `{title}`"),
+                );
+                inner.schema_data.title = Some(title);
+            }
+        }
+    }
+
     /// Rewrites inside one schema, recursively.
     fn schema(&mut self, schema: &mut Schema, at: &str) {
         match &mut schema.schema_kind {
@@ -699,4 +757,41 @@ pub fn pascal(s: &str) -> String {
                 .unwrap_or_default()
         })
         .collect()
+}
+
+/// Whether the generator turns this inline schema into a named type of its own.
+fn names_a_type(schema: &Schema) -> bool {
+    match &schema.schema_kind {
+        SchemaKind::Type(Type::Object(_))
+        | SchemaKind::OneOf { .. }
+        | SchemaKind::AnyOf { .. }
+        | SchemaKind::AllOf { .. } => true,
+        SchemaKind::Type(Type::String(s)) => {
+            !s.enumeration.is_empty()
+                || s.pattern.is_some()
+                || s.max_length.is_some()
+                || s.min_length.is_some()
+        }
+        SchemaKind::Type(Type::Integer(i)) => !i.enumeration.is_empty(),
+        SchemaKind::Any(_) => true,
+        _ => false,
+    }
+}
+
+/// The Rust field name the generator gives a property: snake case, keywords suffixed with `_`.
+fn rust_field_name(property: &str) -> String {
+    use heck::ToSnakeCase;
+    let snake = property.to_snake_case();
+    const KEYWORDS: &[&str] = &[
+        "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum",
+        "extern", "false", "fn", "for", "if", "impl", "in", "let", "loop", "match", "mod", "move",
+        "mut", "pub", "ref", "return", "self", "static", "struct", "super", "trait", "true",
+        "type", "unsafe", "use", "where", "while", "abstract", "become", "box", "do", "final",
+        "macro", "override", "priv", "typeof", "unsized", "virtual", "yield", "try", "gen",
+    ];
+    if KEYWORDS.contains(&snake.as_str()) {
+        format!("{snake}_")
+    } else {
+        snake
+    }
 }

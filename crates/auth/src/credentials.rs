@@ -51,10 +51,22 @@ pub trait Authorizer: Send + Sync + fmt::Debug + 'static {
         request: &'a mut reqwest::Request,
     ) -> BoxFuture<'a, Result<(), AuthError>>;
 
-    /// The server rejected the credential with `status`. Renew it if this kind can (refresh a
-    /// token, log in again) and return `Ok(true)` to resend the request once.
-    fn renew(&self, status: StatusCode) -> BoxFuture<'_, Result<bool, AuthError>> {
-        let _ = status;
+    /// Whether [`Authorizer::renew`] can ever succeed. When false, requests are not kept for a
+    /// resend (no clone per request).
+    fn can_renew(&self) -> bool {
+        false
+    }
+
+    /// The server rejected `rejected` (as it was sent, credential included) with `status`.
+    /// Renew the credential if this kind can (refresh a token, log in again) and return
+    /// `Ok(true)` to resend the request once. Compare the credential in `rejected` with the current
+    /// one first: when another task has already renewed it, just return `Ok(true)`.
+    fn renew<'a>(
+        &'a self,
+        status: StatusCode,
+        rejected: &'a reqwest::Request,
+    ) -> BoxFuture<'a, Result<bool, AuthError>> {
+        let _ = (status, rejected);
         Box::pin(async { Ok(false) })
     }
 }

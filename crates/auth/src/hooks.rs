@@ -155,13 +155,14 @@ pub async fn exec(
         status = tracing::field::Empty,
     );
     async move {
-        let retry = request.try_clone();
+        let renewable = auth.authorizer().filter(|a| a.can_renew());
+        let retry = renewable.and_then(|_| request.try_clone());
         let mut response = client.execute(request).await.map_err(|e| e.without_url())?;
 
-        if let (Some(mut again), Some(authorizer)) = (retry, auth.authorizer()) {
+        if let (Some(mut again), Some(authorizer)) = (retry, renewable) {
             let status = response.status();
             if matches!(status.as_u16(), 401 | 403)
-                && authorizer.renew(status).await.unwrap_or(false)
+                && authorizer.renew(status, &again).await.unwrap_or(false)
             {
                 // The renewed credential replaces the old one in place.
                 if authorize(auth, api, operation_id, &mut again).await.is_ok() {
