@@ -5,8 +5,11 @@
 
 pub mod bench;
 pub mod codegen;
+pub mod commands;
+pub mod diff;
 pub mod ensure;
 pub mod inventory;
+pub mod lint;
 pub mod problem;
 pub mod spec;
 pub mod view;

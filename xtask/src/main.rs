@@ -22,6 +22,16 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Check every spec: structure, examples against schemas, house rules.
+    Lint,
+    /// Write each lint-clean spec as one self-contained YAML and JSON file into dist/.
+    Bundle,
+    /// Classify each spec's changes since a git revision; fail on a breaking change without a
+    /// major version bump.
+    Diff {
+        /// The revision to compare with (e.g. `origin/main`, `HEAD~1`).
+        rev: String,
+    },
     /// Measure regeneration time, client overhead and cold build time (release mode).
     Bench(xtask::bench::BenchArgs),
 }
@@ -29,6 +39,9 @@ enum Command {
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Regenerate { check } => regenerate(check),
+        Command::Lint => report(xtask::commands::lint(&xtask::workspace::root())),
+        Command::Bundle => report(xtask::commands::bundle(&xtask::workspace::root())),
+        Command::Diff { rev } => report(xtask::commands::diff(&xtask::workspace::root(), &rev)),
         Command::Bench(args) => match xtask::bench::run(&args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -36,6 +49,20 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+    }
+}
+
+/// Prints a command's lines; its `Err` lines go to stderr and fail the command.
+fn report(result: Result<Vec<String>, Vec<String>>) -> ExitCode {
+    match result {
+        Ok(lines) => {
+            lines.iter().for_each(|l| println!("{l}"));
+            ExitCode::SUCCESS
+        }
+        Err(lines) => {
+            lines.iter().for_each(|l| eprintln!("{l}"));
+            ExitCode::FAILURE
+        }
     }
 }
 
