@@ -841,3 +841,19 @@ async fn every_other_documented_error_response_is_typed() {
         assert_eq!(requests[0].url.path(), route, "{name}");
     }
 }
+
+/// Even the plain `Client::new` never follows a redirect, so the key cannot reach another origin.
+#[tokio::test]
+async fn a_cross_origin_redirect_is_not_followed_and_the_key_stays_home() {
+    let home = MockServer::start().await;
+    let elsewhere = MockServer::start().await;
+    let target = format!("{}/api/v2/stats/5eb9ca210381f6f321022ae6/", elsewhere.uri());
+    serve(&home, "GET", "/api/v2/stats/5eb9ca210381f6f321022ae6/", ResponseTemplate::new(307).insert_header("location", target.as_str())).await;
+    serve(&elsewhere, "GET", "/api/v2/stats/5eb9ca210381f6f321022ae6/", json_response(200, stats_json("5eb9ca210381f6f321022ae6", 1))).await;
+
+    let c = monarc_stats::Client::new(&format!("{}/api/v2", home.uri()), Auth::api_key(KEY));
+    let err = ApiError::from(c.get_stats().id("5eb9ca210381f6f321022ae6").send().await.unwrap_err());
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(307));
+    assert_eq!(home.received_requests().await.unwrap().len(), 1);
+    assert!(elsewhere.received_requests().await.unwrap().is_empty(), "the other origin saw a request");
+}

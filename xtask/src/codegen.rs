@@ -42,12 +42,20 @@ pub fn generate(spec: &Spec) -> Result<Generated, Vec<Problem>> {
         run_progenitor(&openapi).map_err(|message| locate_failure(spec, &openapi, &message))?;
     let tables = security_tables(spec, &openapi)?;
 
-    let file: syn::File = syn::parse2(quote! { #tokens #tables }).map_err(|e| {
+    let mut file: syn::File = syn::parse2(quote! { #tokens #tables }).map_err(|e| {
         vec![Problem::new(
             &spec.file,
             "",
             format!("progenitor produced unparsable code: {e}"),
             "report this as a generator bug",
+        )]
+    })?;
+    use_safe_default_client(&mut file).map_err(|m| {
+        vec![Problem::new(
+            &spec.file,
+            "",
+            m,
+            "update xtask/src/codegen.rs for this progenitor version",
         )]
     })?;
     let body = prettyplease::unparse(&file);
@@ -57,6 +65,37 @@ pub fn generate(spec: &Spec) -> Result<Generated, Vec<Problem>> {
         rewrites,
         extra_dependencies,
     })
+}
+
+/// progenitor's `Client::new` builds a plain reqwest client that follows redirects, which would
+/// carry `X-API-KEY`-style headers to whatever origin a `Location` names. Make it use the auth
+/// crate's defaults (redirects off, timeouts, rustls with ring) like every other constructor.
+fn use_safe_default_client(file: &mut syn::File) -> Result<(), String> {
+    let body: syn::Block = syn::parse_quote!({
+        let client = analytics_auth::ClientConfig::default()
+            .build()
+            .expect("the default HTTP client configuration builds");
+        Self::new_with_client(baseurl, client, inner)
+    });
+    for item in &mut file.items {
+        let syn::Item::Impl(imp) = item else { continue };
+        let is_client =
+            matches!(imp.self_ty.as_ref(), syn::Type::Path(p) if p.path.is_ident("Client"));
+        if !is_client || imp.trait_.is_some() {
+            continue;
+        }
+        for it in &mut imp.items {
+            if let syn::ImplItem::Fn(f) = it {
+                if f.sig.ident == "new" {
+                    f.block = body;
+                    f.attrs.retain(|a| !a.path().is_ident("doc"));
+                    f.attrs.push(syn::parse_quote!(#[doc = " Creates a client with `analytics_auth::ClientConfig::default()`: redirects are not followed, 10 s connect and 60 s request timeouts. Use `new_with_client` with `ClientConfig::build` to change them."]));
+                    return Ok(());
+                }
+            }
+        }
+    }
+    Err("progenitor's `Client::new` was not found to give it safe defaults".to_string())
 }
 
 /// The first lines of every generated file: what made it, from what, and that it is not to be edited.

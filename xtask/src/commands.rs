@@ -9,8 +9,12 @@ use crate::workspace;
 type Lines = Result<Vec<String>, Vec<String>>;
 
 fn load_all(root: &Path) -> Result<Vec<Result<Spec, Vec<Problem>>>, Vec<String>> {
-    let files = workspace::spec_files(root).map_err(|p| p.iter().map(ToString::to_string).collect::<Vec<_>>())?;
-    Ok(files.iter().map(|(path, shown)| spec::load(path, shown)).collect())
+    let files = workspace::spec_files(root)
+        .map_err(|p| p.iter().map(ToString::to_string).collect::<Vec<_>>())?;
+    Ok(files
+        .iter()
+        .map(|(path, shown)| spec::load(path, shown))
+        .collect())
 }
 
 /// Every problem of every spec, one line each.
@@ -54,14 +58,21 @@ pub fn bundle(root: &Path) -> Lines {
         let problems = crate::lint::lint(&spec);
         if !problems.is_empty() {
             failed.extend(problems.iter().map(|p| format!("error: {p}")));
-            failed.push(format!("{}: not bundled ({} lint problem(s))", spec.file, problems.len()));
+            failed.push(format!(
+                "{}: not bundled ({} lint problem(s))",
+                spec.file,
+                problems.len()
+            ));
             continue;
         }
         // Our specs have only local `$ref`s (regenerate and lint reject external ones), so the
         // document is already self-contained; bundling writes it in both formats under its version.
         let stem = format!("{}-{}", spec.name, spec.openapi.info.version);
-        let yaml = serde_yaml_ng::to_string(&spec.raw).map_err(|e| vec![format!("{}: {e}", spec.file)])?;
-        let json = serde_json::to_string_pretty(&spec.raw).map_err(|e| vec![format!("{}: {e}", spec.file)])? + "\n";
+        let yaml =
+            serde_yaml_ng::to_string(&spec.raw).map_err(|e| vec![format!("{}: {e}", spec.file)])?;
+        let json = serde_json::to_string_pretty(&spec.raw)
+            .map_err(|e| vec![format!("{}: {e}", spec.file)])?
+            + "\n";
         std::fs::create_dir_all(&dist).map_err(|e| vec![format!("dist/: {e}")])?;
         for (ext, text) in [("yaml", yaml), ("json", json)] {
             let path = dist.join(format!("{stem}.{ext}"));
@@ -87,11 +98,25 @@ pub fn diff(root: &Path, rev: &str) -> Lines {
             lines.push(format!("{}: new spec (not at {rev})", new.file));
             continue;
         };
-        let old = spec::parse(old_text.as_bytes(), &format!("{rev}:{}", new.file), &new.name)
-            .map_err(|p| p.iter().map(ToString::to_string).collect::<Vec<_>>())?;
+        let old = spec::parse(
+            old_text.as_bytes(),
+            &format!("{rev}:{}", new.file),
+            &new.name,
+        )
+        .map_err(|p| p.iter().map(ToString::to_string).collect::<Vec<_>>())?;
         let report = crate::diff::compare(&old.raw, &new.raw);
-        let verdict = crate::diff::verdict(&report, &old.openapi.info.version, &new.openapi.info.version);
-        lines.push(format!("{}: {} → {}: {}", new.file, old.openapi.info.version, new.openapi.info.version, verdict.summary()));
+        let verdict = crate::diff::verdict(
+            &report,
+            &old.openapi.info.version,
+            &new.openapi.info.version,
+        );
+        lines.push(format!(
+            "{}: {} → {}: {}",
+            new.file,
+            old.openapi.info.version,
+            new.openapi.info.version,
+            verdict.summary()
+        ));
         lines.extend(report.changes.iter().map(|c| format!("  {c}")));
         blocking |= verdict.blocks();
     }

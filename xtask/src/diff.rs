@@ -82,7 +82,11 @@ pub fn verdict(report: &Report, old_version: &str, new_version: &str) -> Verdict
 }
 
 fn major(version: &str) -> u64 {
-    version.split('.').next().and_then(|m| m.parse().ok()).unwrap_or(0)
+    version
+        .split('.')
+        .next()
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(0)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -117,22 +121,39 @@ pub fn compare(old: &Value, new: &Value) -> Report {
     let old_ops = operations(old);
     let new_ops = operations(new);
     for (key, (at, old_op)) in &old_ops {
-        let id = old_op.get("operationId").and_then(Value::as_str).unwrap_or("?");
+        let id = old_op
+            .get("operationId")
+            .and_then(Value::as_str)
+            .unwrap_or("?");
         match new_ops.get(key) {
-            None => ctx.push(Impact::Breaking, at, format!("operation `{id}` ({} {}) removed", key.0, key.1)),
+            None => ctx.push(
+                Impact::Breaking,
+                at,
+                format!("operation `{id}` ({} {}) removed", key.0, key.1),
+            ),
             Some((_, new_op)) => compare_operation(&mut ctx, at, old_op, new_op),
         }
     }
     for (key, (at, op)) in &new_ops {
         if !old_ops.contains_key(key) {
             let id = op.get("operationId").and_then(Value::as_str).unwrap_or("?");
-            ctx.push(Impact::Compatible, at, format!("operation `{id}` ({} {}) added", key.0, key.1));
+            ctx.push(
+                Impact::Compatible,
+                at,
+                format!("operation `{id}` ({} {}) added", key.0, key.1),
+            );
         }
     }
     if security_schemes(old) != security_schemes(new) {
-        ctx.push(Impact::Breaking, "/components/securitySchemes", "security schemes changed");
+        ctx.push(
+            Impact::Breaking,
+            "/components/securitySchemes",
+            "security schemes changed",
+        );
     }
-    Report { changes: ctx.changes }
+    Report {
+        changes: ctx.changes,
+    }
 }
 
 type Operations<'a> = BTreeMap<(String, String), (String, &'a Value)>;
@@ -140,11 +161,19 @@ type Operations<'a> = BTreeMap<(String, String), (String, &'a Value)>;
 fn operations(doc: &Value) -> Operations<'_> {
     let mut out = BTreeMap::new();
     let global = doc.get("security");
-    for (path, item) in doc.get("paths").and_then(Value::as_object).into_iter().flatten() {
+    for (path, item) in doc
+        .get("paths")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
         for method in METHODS {
             if let Some(op) = item.get(method) {
                 let _ = global;
-                out.insert((method.to_uppercase(), path.clone()), (pointer(["paths", path, method]), op));
+                out.insert(
+                    (method.to_uppercase(), path.clone()),
+                    (pointer(["paths", path, method]), op),
+                );
             }
         }
     }
@@ -196,7 +225,10 @@ fn compare_operation(ctx: &mut Ctx<'_>, at: &str, old: &Value, new: &Value) {
             .flatten()
             .map(|p| resolve(root, p).clone())
             .filter_map(|p| {
-                let key = (p.get("in")?.as_str()?.to_string(), p.get("name")?.as_str()?.to_string());
+                let key = (
+                    p.get("in")?.as_str()?.to_string(),
+                    p.get("name")?.as_str()?.to_string(),
+                );
                 Some((key, p))
             })
             .collect()
@@ -206,12 +238,20 @@ fn compare_operation(ctx: &mut Ctx<'_>, at: &str, old: &Value, new: &Value) {
     for (key, old_p) in &old_params {
         let here = format!("{at}/parameters/{}:{}", key.0, key.1);
         match new_params.get(key) {
-            None => ctx.push(Impact::Breaking, &here, format!("{} parameter `{}` removed", key.0, key.1)),
+            None => ctx.push(
+                Impact::Breaking,
+                &here,
+                format!("{} parameter `{}` removed", key.0, key.1),
+            ),
             Some(new_p) => {
                 let was = old_p.get("required") == Some(&Value::Bool(true));
                 let now = new_p.get("required") == Some(&Value::Bool(true));
                 if !was && now {
-                    ctx.push(Impact::Breaking, &here, format!("{} parameter `{}` became required", key.0, key.1));
+                    ctx.push(
+                        Impact::Breaking,
+                        &here,
+                        format!("{} parameter `{}` became required", key.0, key.1),
+                    );
                 }
                 if let (Some(o), Some(n)) = (old_p.get("schema"), new_p.get("schema")) {
                     compare_schema(ctx, &format!("{here}/schema"), o, n, Direction::Request, 0);
@@ -223,27 +263,61 @@ fn compare_operation(ctx: &mut Ctx<'_>, at: &str, old: &Value, new: &Value) {
         if !old_params.contains_key(key) {
             let here = format!("{at}/parameters/{}:{}", key.0, key.1);
             if new_p.get("required") == Some(&Value::Bool(true)) {
-                ctx.push(Impact::Breaking, &here, format!("new required {} parameter `{}`", key.0, key.1));
+                ctx.push(
+                    Impact::Breaking,
+                    &here,
+                    format!("new required {} parameter `{}`", key.0, key.1),
+                );
             } else {
-                ctx.push(Impact::Compatible, &here, format!("new optional {} parameter `{}`", key.0, key.1));
+                ctx.push(
+                    Impact::Compatible,
+                    &here,
+                    format!("new optional {} parameter `{}`", key.0, key.1),
+                );
             }
         }
     }
 
     // Request body.
-    let body = |root: &'_ Value, op: &'_ Value| op.get("requestBody").map(|b| resolve(root, b).clone());
+    let body =
+        |root: &'_ Value, op: &'_ Value| op.get("requestBody").map(|b| resolve(root, b).clone());
     match (body(ctx.old_root, old), body(ctx.new_root, new)) {
-        (None, Some(b)) if b.get("required") == Some(&Value::Bool(true)) => {
-            ctx.push(Impact::Breaking, &format!("{at}/requestBody"), "new required request body")
-        }
-        (Some(_), None) => ctx.push(Impact::Breaking, &format!("{at}/requestBody"), "request body removed"),
+        (None, Some(b)) if b.get("required") == Some(&Value::Bool(true)) => ctx.push(
+            Impact::Breaking,
+            &format!("{at}/requestBody"),
+            "new required request body",
+        ),
+        (Some(_), None) => ctx.push(
+            Impact::Breaking,
+            &format!("{at}/requestBody"),
+            "request body removed",
+        ),
         (Some(o), Some(n)) => {
-            for (media, o_mt) in o.get("content").and_then(Value::as_object).into_iter().flatten() {
-                match n.pointer(&format!("/content/{}", media.replace('~', "~0").replace('/', "~1"))) {
-                    None => ctx.push(Impact::Breaking, &format!("{at}/requestBody"), format!("request media type {media} removed")),
+            for (media, o_mt) in o
+                .get("content")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+            {
+                match n.pointer(&format!(
+                    "/content/{}",
+                    media.replace('~', "~0").replace('/', "~1")
+                )) {
+                    None => ctx.push(
+                        Impact::Breaking,
+                        &format!("{at}/requestBody"),
+                        format!("request media type {media} removed"),
+                    ),
                     Some(n_mt) => {
                         if let (Some(os), Some(ns)) = (o_mt.get("schema"), n_mt.get("schema")) {
-                            compare_schema(ctx, &format!("{at}/requestBody/{media}"), os, ns, Direction::Request, 0);
+                            compare_schema(
+                                ctx,
+                                &format!("{at}/requestBody/{media}"),
+                                os,
+                                ns,
+                                Direction::Request,
+                                0,
+                            );
                         }
                     }
                 }
@@ -253,18 +327,34 @@ fn compare_operation(ctx: &mut Ctx<'_>, at: &str, old: &Value, new: &Value) {
     }
 
     // Responses.
-    let responses = |op: &Value| op.get("responses").and_then(Value::as_object).cloned().unwrap_or_default();
+    let responses = |op: &Value| {
+        op.get("responses")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default()
+    };
     let old_r = responses(old);
     let new_r = responses(new);
     for (code, o) in &old_r {
         let here = format!("{at}/responses/{code}");
         match new_r.get(code) {
-            None if code.starts_with('2') => ctx.push(Impact::Breaking, &here, format!("success response {code} removed")),
-            None => ctx.push(Impact::Compatible, &here, format!("response {code} no longer documented")),
+            None if code.starts_with('2') => ctx.push(
+                Impact::Breaking,
+                &here,
+                format!("success response {code} removed"),
+            ),
+            None => ctx.push(
+                Impact::Compatible,
+                &here,
+                format!("response {code} no longer documented"),
+            ),
             Some(n) => {
                 let o = resolve(ctx.old_root, o).clone();
                 let n = resolve(ctx.new_root, n).clone();
-                if let (Some(os), Some(ns)) = (o.pointer("/content/application~1json/schema"), n.pointer("/content/application~1json/schema")) {
+                if let (Some(os), Some(ns)) = (
+                    o.pointer("/content/application~1json/schema"),
+                    n.pointer("/content/application~1json/schema"),
+                ) {
                     compare_schema(ctx, &here, os, ns, Direction::Response, 0);
                 }
             }
@@ -272,7 +362,11 @@ fn compare_operation(ctx: &mut Ctx<'_>, at: &str, old: &Value, new: &Value) {
     }
     for code in new_r.keys() {
         if !old_r.contains_key(code) {
-            ctx.push(Impact::Compatible, &format!("{at}/responses/{code}"), format!("response {code} documented"));
+            ctx.push(
+                Impact::Compatible,
+                &format!("{at}/responses/{code}"),
+                format!("response {code} documented"),
+            );
         }
     }
 }
@@ -281,7 +375,14 @@ fn type_of(schema: &Value) -> Option<&str> {
     schema.get("type").and_then(Value::as_str)
 }
 
-fn compare_schema(ctx: &mut Ctx<'_>, at: &str, old: &Value, new: &Value, dir: Direction, depth: usize) {
+fn compare_schema(
+    ctx: &mut Ctx<'_>,
+    at: &str,
+    old: &Value,
+    new: &Value,
+    dir: Direction,
+    depth: usize,
+) {
     if depth > 12 {
         return;
     }
@@ -290,23 +391,49 @@ fn compare_schema(ctx: &mut Ctx<'_>, at: &str, old: &Value, new: &Value, dir: Di
     if old == new {
         return;
     }
-    let narrow = |request: bool| if request == (dir == Direction::Request) { Impact::Breaking } else { Impact::Compatible };
+    let narrow = |request: bool| {
+        if request == (dir == Direction::Request) {
+            Impact::Breaking
+        } else {
+            Impact::Compatible
+        }
+    };
 
     if type_of(&old) != type_of(&new) {
-        ctx.push(Impact::Breaking, at, format!("type changed from {} to {}", type_of(&old).unwrap_or("any"), type_of(&new).unwrap_or("any")));
+        ctx.push(
+            Impact::Breaking,
+            at,
+            format!(
+                "type changed from {} to {}",
+                type_of(&old).unwrap_or("any"),
+                type_of(&new).unwrap_or("any")
+            ),
+        );
         return;
     }
     // Enums.
-    let values = |s: &Value| -> Option<BTreeSet<String>> { s.get("enum").and_then(Value::as_array).map(|v| v.iter().map(Value::to_string).collect()) };
+    let values = |s: &Value| -> Option<BTreeSet<String>> {
+        s.get("enum")
+            .and_then(Value::as_array)
+            .map(|v| v.iter().map(Value::to_string).collect())
+    };
     match (values(&old), values(&new)) {
         (Some(o), Some(n)) => {
             let removed: Vec<_> = o.difference(&n).cloned().collect();
             let added: Vec<_> = n.difference(&o).cloned().collect();
             if !removed.is_empty() {
-                ctx.push(narrow(true), at, format!("enum values removed: {}", removed.join(", ")));
+                ctx.push(
+                    narrow(true),
+                    at,
+                    format!("enum values removed: {}", removed.join(", ")),
+                );
             }
             if !added.is_empty() {
-                ctx.push(narrow(false), at, format!("enum values added: {}", added.join(", ")));
+                ctx.push(
+                    narrow(false),
+                    at,
+                    format!("enum values added: {}", added.join(", ")),
+                );
             }
         }
         (None, Some(_)) => ctx.push(narrow(true), at, "values restricted to an enum"),
@@ -321,35 +448,83 @@ fn compare_schema(ctx: &mut Ctx<'_>, at: &str, old: &Value, new: &Value, dir: Di
         ctx.push(narrow(false), at, "became nullable");
     }
     // Bounds.
-    for (key, tighter_is_greater) in [("minimum", true), ("maximum", false), ("minLength", true), ("maxLength", false), ("minItems", true), ("maxItems", false)] {
+    for (key, tighter_is_greater) in [
+        ("minimum", true),
+        ("maximum", false),
+        ("minLength", true),
+        ("maxLength", false),
+        ("minItems", true),
+        ("maxItems", false),
+    ] {
         let o = old.get(key).and_then(Value::as_f64);
         let n = new.get(key).and_then(Value::as_f64);
         let tighter = match (o, n) {
             (None, Some(_)) => true,
-            (Some(a), Some(b)) => if tighter_is_greater { b > a } else { b < a },
+            (Some(a), Some(b)) => {
+                if tighter_is_greater {
+                    b > a
+                } else {
+                    b < a
+                }
+            }
             _ => false,
         };
         let looser = match (o, n) {
             (Some(_), None) => true,
-            (Some(a), Some(b)) => if tighter_is_greater { b < a } else { b > a },
+            (Some(a), Some(b)) => {
+                if tighter_is_greater {
+                    b < a
+                } else {
+                    b > a
+                }
+            }
             _ => false,
         };
         if tighter {
-            ctx.push(narrow(true), at, format!("`{key}` narrowed ({} → {})", fmt_num(o), fmt_num(n)));
+            ctx.push(
+                narrow(true),
+                at,
+                format!("`{key}` narrowed ({} → {})", fmt_num(o), fmt_num(n)),
+            );
         } else if looser {
-            ctx.push(narrow(false), at, format!("`{key}` widened ({} → {})", fmt_num(o), fmt_num(n)));
+            ctx.push(
+                narrow(false),
+                at,
+                format!("`{key}` widened ({} → {})", fmt_num(o), fmt_num(n)),
+            );
         }
     }
     // Object properties.
-    let props = |s: &Value| s.get("properties").and_then(Value::as_object).cloned().unwrap_or_default();
-    let required = |s: &Value| -> BTreeSet<String> { s.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).map(str::to_string).collect() };
+    let props = |s: &Value| {
+        s.get("properties")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let required = |s: &Value| -> BTreeSet<String> {
+        s.get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect()
+    };
     let (op, np) = (props(&old), props(&new));
     let (or, nr) = (required(&old), required(&new));
     for (name, o) in &op {
         let here = format!("{at}/{name}");
         match np.get(name) {
-            None if dir == Direction::Response => ctx.push(Impact::Breaking, &here, format!("response field `{name}` removed")),
-            None => ctx.push(Impact::Breaking, &here, format!("request field `{name}` removed")),
+            None if dir == Direction::Response => ctx.push(
+                Impact::Breaking,
+                &here,
+                format!("response field `{name}` removed"),
+            ),
+            None => ctx.push(
+                Impact::Breaking,
+                &here,
+                format!("request field `{name}` removed"),
+            ),
             Some(n) => compare_schema(ctx, &here, o, n, dir, depth + 1),
         }
     }
@@ -357,7 +532,11 @@ fn compare_schema(ctx: &mut Ctx<'_>, at: &str, old: &Value, new: &Value, dir: Di
         if !op.contains_key(name) {
             let here = format!("{at}/{name}");
             if dir == Direction::Request && nr.contains(name) {
-                ctx.push(Impact::Breaking, &here, format!("new required request field `{name}`"));
+                ctx.push(
+                    Impact::Breaking,
+                    &here,
+                    format!("new required request field `{name}`"),
+                );
             } else {
                 ctx.push(Impact::Compatible, &here, format!("field `{name}` added"));
             }
@@ -365,12 +544,20 @@ fn compare_schema(ctx: &mut Ctx<'_>, at: &str, old: &Value, new: &Value, dir: Di
     }
     for name in nr.difference(&or) {
         if op.contains_key(name) && dir == Direction::Request {
-            ctx.push(Impact::Breaking, &format!("{at}/{name}"), format!("request field `{name}` became required"));
+            ctx.push(
+                Impact::Breaking,
+                &format!("{at}/{name}"),
+                format!("request field `{name}` became required"),
+            );
         }
     }
     for name in or.difference(&nr) {
         if np.contains_key(name) && dir == Direction::Response {
-            ctx.push(Impact::Breaking, &format!("{at}/{name}"), format!("response field `{name}` is no longer always sent"));
+            ctx.push(
+                Impact::Breaking,
+                &format!("{at}/{name}"),
+                format!("response field `{name}` is no longer always sent"),
+            );
         }
     }
     // Arrays.
@@ -379,15 +566,26 @@ fn compare_schema(ctx: &mut Ctx<'_>, at: &str, old: &Value, new: &Value, dir: Di
     }
     // Compositions: compare member by member when the counts agree.
     for key in ["oneOf", "anyOf", "allOf"] {
-        match (old.get(key).and_then(Value::as_array), new.get(key).and_then(Value::as_array)) {
+        match (
+            old.get(key).and_then(Value::as_array),
+            new.get(key).and_then(Value::as_array),
+        ) {
             (Some(o), Some(n)) if o.len() == n.len() => {
                 for (i, (a, b)) in o.iter().zip(n).enumerate() {
                     compare_schema(ctx, &format!("{at}/{key}/{i}"), a, b, dir, depth + 1);
                 }
             }
             (Some(o), Some(n)) => {
-                let impact = if key == "allOf" { Impact::Breaking } else { narrow(n.len() < o.len()) };
-                ctx.push(impact, at, format!("`{key}` went from {} to {} alternatives", o.len(), n.len()));
+                let impact = if key == "allOf" {
+                    Impact::Breaking
+                } else {
+                    narrow(n.len() < o.len())
+                };
+                ctx.push(
+                    impact,
+                    at,
+                    format!("`{key}` went from {} to {} alternatives", o.len(), n.len()),
+                );
             }
             (None, None) => {}
             _ => ctx.push(Impact::Breaking, at, format!("`{key}` composition changed")),

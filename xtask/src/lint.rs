@@ -25,7 +25,13 @@ pub fn lint(spec: &Spec) -> Vec<Problem> {
     problems
 }
 
-fn problem(spec: &Spec, at: impl Into<String>, rule: &str, message: impl Into<String>, fix: &str) -> Problem {
+fn problem(
+    spec: &Spec,
+    at: impl Into<String>,
+    rule: &str,
+    message: impl Into<String>,
+    fix: &str,
+) -> Problem {
     Problem::new(&spec.file, at, format!("[{rule}] {}", message.into()), fix)
 }
 
@@ -36,20 +42,33 @@ fn problem(spec: &Spec, at: impl Into<String>, rule: &str, message: impl Into<St
 fn as_json_schema(node: &Value) -> Value {
     match node {
         Value::Object(map) => {
-            let mut out: Map<String, Value> = map.iter().map(|(k, v)| (k.clone(), as_json_schema(v))).collect();
+            let mut out: Map<String, Value> = map
+                .iter()
+                .map(|(k, v)| (k.clone(), as_json_schema(v)))
+                .collect();
             if out.get("nullable") == Some(&Value::Bool(true)) {
                 if let Some(Value::String(t)) = out.get("type").cloned() {
-                    out.insert("type".into(), Value::Array(vec![Value::String(t), Value::String("null".into())]));
+                    out.insert(
+                        "type".into(),
+                        Value::Array(vec![Value::String(t), Value::String("null".into())]),
+                    );
                 }
                 if let Some(Value::Array(values)) = out.get_mut("enum") {
                     if !values.contains(&Value::Null) {
                         values.push(Value::Null);
                     }
                 }
-                if out.contains_key("$ref") || out.contains_key("allOf") || out.contains_key("oneOf") || out.contains_key("anyOf") {
+                if out.contains_key("$ref")
+                    || out.contains_key("allOf")
+                    || out.contains_key("oneOf")
+                    || out.contains_key("anyOf")
+                {
                     let inner = Value::Object(out.clone());
                     let mut wrapper = Map::new();
-                    wrapper.insert("anyOf".into(), Value::Array(vec![inner, serde_json::json!({"type": "null"})]));
+                    wrapper.insert(
+                        "anyOf".into(),
+                        Value::Array(vec![inner, serde_json::json!({"type": "null"})]),
+                    );
                     return Value::Object(wrapper);
                 }
             }
@@ -67,12 +86,21 @@ fn examples(spec: &Spec, problems: &mut Vec<Problem>) {
     for (schema_at, example_at, value) in found {
         let mut root = document.clone();
         if let Value::Object(map) = &mut root {
-            map.insert("$ref".into(), Value::String(format!("#{}", uri_fragment(&schema_at))));
+            map.insert(
+                "$ref".into(),
+                Value::String(format!("#{}", uri_fragment(&schema_at))),
+            );
         }
         let validator = match jsonschema::draft4::new(&root) {
             Ok(v) => v,
             Err(e) => {
-                problems.push(problem(spec, &schema_at, "example-schema", format!("the schema cannot be compiled: {e}"), "fix the schema"));
+                problems.push(problem(
+                    spec,
+                    &schema_at,
+                    "example-schema",
+                    format!("the schema cannot be compiled: {e}"),
+                    "fix the schema",
+                ));
                 continue;
             }
         };
@@ -82,7 +110,10 @@ fn examples(spec: &Spec, problems: &mut Vec<Problem>) {
                 spec,
                 &example_at,
                 "example-valid",
-                format!("example does not match its schema at `{}`: {error}", error.instance_path()),
+                format!(
+                    "example does not match its schema at `{}`: {error}",
+                    error.instance_path()
+                ),
                 "correct the example or the schema",
             ));
         }
@@ -94,7 +125,9 @@ fn uri_fragment(pointer: &str) -> String {
     pointer
         .bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
             other => format!("%{other:02X}"),
         })
         .collect()
@@ -113,13 +146,28 @@ fn resolve_example(root: &Value, example: &Value) -> Value {
 }
 
 /// (schema pointer, example pointer, example value) for every example in the document.
-fn collect_examples(node: &Value, at: &mut String, parent_key: Option<&str>, out: &mut Vec<(String, String, Value)>) {
+fn collect_examples(
+    node: &Value,
+    at: &mut String,
+    parent_key: Option<&str>,
+    out: &mut Vec<(String, String, Value)>,
+) {
     match node {
         Value::Object(map) => {
             // A property named `example` is not an example.
             if parent_key != Some("properties") {
-                let schema_at = if map.contains_key("schema") { format!("{at}/schema") } else { at.clone() };
-                let is_schema_like = map.contains_key("schema") || map.contains_key("type") || map.contains_key("$ref") || map.contains_key("oneOf") || map.contains_key("allOf") || map.contains_key("anyOf") || map.contains_key("properties");
+                let schema_at = if map.contains_key("schema") {
+                    format!("{at}/schema")
+                } else {
+                    at.clone()
+                };
+                let is_schema_like = map.contains_key("schema")
+                    || map.contains_key("type")
+                    || map.contains_key("$ref")
+                    || map.contains_key("oneOf")
+                    || map.contains_key("allOf")
+                    || map.contains_key("anyOf")
+                    || map.contains_key("properties");
                 if is_schema_like {
                     if let Some(example) = map.get("example") {
                         out.push((schema_at.clone(), format!("{at}/example"), example.clone()));
@@ -127,8 +175,16 @@ fn collect_examples(node: &Value, at: &mut String, parent_key: Option<&str>, out
                     if map.contains_key("schema") {
                         if let Some(Value::Object(examples)) = map.get("examples") {
                             for (name, ex) in examples {
-                                let value = if ex.get("$ref").is_some() { ex.clone() } else { ex.get("value").cloned().unwrap_or(Value::Null) };
-                                out.push((schema_at.clone(), format!("{at}/examples/{}/value", escape_segment(name)), value));
+                                let value = if ex.get("$ref").is_some() {
+                                    ex.clone()
+                                } else {
+                                    ex.get("value").cloned().unwrap_or(Value::Null)
+                                };
+                                out.push((
+                                    schema_at.clone(),
+                                    format!("{at}/examples/{}/value", escape_segment(name)),
+                                    value,
+                                ));
                             }
                         }
                     }
@@ -165,34 +221,74 @@ fn operations(spec: &Spec, problems: &mut Vec<Problem>) {
         .raw
         .get("tags")
         .and_then(Value::as_array)
-        .map(|tags| tags.iter().filter_map(|t| t.get("name").and_then(Value::as_str)).collect())
+        .map(|tags| {
+            tags.iter()
+                .filter_map(|t| t.get("name").and_then(Value::as_str))
+                .collect()
+        })
         .unwrap_or_default();
-    let Some(paths) = spec.raw.get("paths").and_then(Value::as_object) else { return };
+    let Some(paths) = spec.raw.get("paths").and_then(Value::as_object) else {
+        return;
+    };
     for (path, item) in paths {
         for method in METHODS {
             let Some(op) = item.get(method) else { continue };
             let at = pointer(["paths", path, method]);
             for field in ["operationId", "summary", "description"] {
-                if op.get(field).and_then(Value::as_str).is_none_or(|s| s.trim().is_empty()) {
-                    problems.push(problem(spec, &at, "operation-fields", format!("{} {path} has no {field}", method.to_uppercase()), "add it"));
+                if op
+                    .get(field)
+                    .and_then(Value::as_str)
+                    .is_none_or(|s| s.trim().is_empty())
+                {
+                    problems.push(problem(
+                        spec,
+                        &at,
+                        "operation-fields",
+                        format!("{} {path} has no {field}", method.to_uppercase()),
+                        "add it",
+                    ));
                 }
             }
             match op.get("tags").and_then(Value::as_array) {
                 Some(tags) if !tags.is_empty() => {
                     for tag in tags.iter().filter_map(Value::as_str) {
                         if !declared.contains(tag) {
-                            problems.push(problem(spec, format!("{at}/tags"), "tag-declared", format!("tag `{tag}` is not declared in the top-level `tags`"), "declare it with a description"));
+                            problems.push(problem(
+                                spec,
+                                format!("{at}/tags"),
+                                "tag-declared",
+                                format!("tag `{tag}` is not declared in the top-level `tags`"),
+                                "declare it with a description",
+                            ));
                         }
                     }
                 }
-                _ => problems.push(problem(spec, &at, "operation-fields", format!("{} {path} has no tag", method.to_uppercase()), "add one tag")),
+                _ => problems.push(problem(
+                    spec,
+                    &at,
+                    "operation-fields",
+                    format!("{} {path} has no tag", method.to_uppercase()),
+                    "add one tag",
+                )),
             }
             let has_error = op
                 .get("responses")
                 .and_then(Value::as_object)
-                .is_some_and(|r| r.keys().any(|code| code.starts_with('4') || code.starts_with('5')));
+                .is_some_and(|r| {
+                    r.keys()
+                        .any(|code| code.starts_with('4') || code.starts_with('5'))
+                });
             if !has_error {
-                problems.push(problem(spec, format!("{at}/responses"), "error-response", format!("{} {path} documents no error response", method.to_uppercase()), "document the 4xx/5xx the server sends"));
+                problems.push(problem(
+                    spec,
+                    format!("{at}/responses"),
+                    "error-response",
+                    format!(
+                        "{} {path} documents no error response",
+                        method.to_uppercase()
+                    ),
+                    "document the 4xx/5xx the server sends",
+                ));
             }
         }
     }
@@ -209,7 +305,10 @@ fn property_descriptions(spec: &Spec, problems: &mut Vec<Problem>) {
                             Some(r) => spec.raw.pointer(r.trim_start_matches('#')).unwrap_or(prop),
                             None => prop,
                         };
-                        let described = target.get("description").and_then(Value::as_str).is_some_and(|d| !d.trim().is_empty());
+                        let described = target
+                            .get("description")
+                            .and_then(Value::as_str)
+                            .is_some_and(|d| !d.trim().is_empty());
                         if !described {
                             problems.push(problem(
                                 spec,
@@ -247,21 +346,49 @@ fn property_descriptions(spec: &Spec, problems: &mut Vec<Problem>) {
 }
 
 fn servers_and_security(spec: &Spec, problems: &mut Vec<Problem>) {
-    if spec.raw.get("servers").and_then(Value::as_array).is_none_or(Vec::is_empty) {
-        problems.push(problem(spec, "/servers", "servers", "no servers declared", "declare the server URL, with variables for the host"));
+    if spec
+        .raw
+        .get("servers")
+        .and_then(Value::as_array)
+        .is_none_or(Vec::is_empty)
+    {
+        problems.push(problem(
+            spec,
+            "/servers",
+            "servers",
+            "no servers declared",
+            "declare the server URL, with variables for the host",
+        ));
     }
-    let schemes = spec.raw.pointer("/components/securitySchemes").and_then(Value::as_object);
+    let schemes = spec
+        .raw
+        .pointer("/components/securitySchemes")
+        .and_then(Value::as_object);
     if schemes.is_none_or(Map::is_empty) {
-        problems.push(problem(spec, "/components/securitySchemes", "security", "no security schemes declared", "declare how the API authenticates"));
+        problems.push(problem(
+            spec,
+            "/components/securitySchemes",
+            "security",
+            "no security schemes declared",
+            "declare how the API authenticates",
+        ));
     }
     let global = spec.raw.get("security").is_some();
     if !global {
-        let Some(paths) = spec.raw.get("paths").and_then(Value::as_object) else { return };
+        let Some(paths) = spec.raw.get("paths").and_then(Value::as_object) else {
+            return;
+        };
         for (path, item) in paths {
             for method in METHODS {
                 if let Some(op) = item.get(method) {
                     if op.get("security").is_none() {
-                        problems.push(problem(spec, pointer(["paths", path, method]), "security", "no security requirement (and no top-level `security`)", "say which scheme applies, or `security: []`"));
+                        problems.push(problem(
+                            spec,
+                            pointer(["paths", path, method]),
+                            "security",
+                            "no security requirement (and no top-level `security`)",
+                            "say which scheme applies, or `security: []`",
+                        ));
                     }
                 }
             }
@@ -291,9 +418,13 @@ fn unused_components(spec: &Spec, problems: &mut Vec<Problem>) {
             }
         }
     }
-    let Some(components) = spec.raw.get("components").and_then(Value::as_object) else { return };
+    let Some(components) = spec.raw.get("components").and_then(Value::as_object) else {
+        return;
+    };
     for (section, entries) in components {
-        let Some(entries) = entries.as_object() else { continue };
+        let Some(entries) = entries.as_object() else {
+            continue;
+        };
         for name in entries.keys() {
             let used = if section == "securitySchemes" {
                 scheme_uses.contains(name)
@@ -301,7 +432,13 @@ fn unused_components(spec: &Spec, problems: &mut Vec<Problem>) {
                 refs.contains(&format!("#/components/{section}/{}", escape_segment(name)))
             };
             if !used {
-                problems.push(problem(spec, pointer(["components", section, name]), "unused-component", format!("`{name}` is never used"), "use it or remove it"));
+                problems.push(problem(
+                    spec,
+                    pointer(["components", section, name]),
+                    "unused-component",
+                    format!("`{name}` is never used"),
+                    "use it or remove it",
+                ));
             }
         }
     }

@@ -248,16 +248,22 @@ impl<E: fmt::Debug> std::error::Error for ApiError<E> {
     }
 }
 
-/// `Retry-After` in seconds; the HTTP-date form is not parsed here.
-fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    headers
+/// `Retry-After` as a delay: either seconds (`120`) or an HTTP date, measured from now (a date in
+/// the past means "now").
+pub fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let value = headers
         .get(reqwest::header::RETRY_AFTER)?
         .to_str()
         .ok()?
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .map(Duration::from_secs)
+        .trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(
+        when.duration_since(std::time::SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
 }
 
 /// The human-readable explanation in common JSON error shapes: `{"message"}`, `{"error"}`,
@@ -364,7 +370,7 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_reads_seconds() {
+    fn retry_after_reads_seconds_and_http_dates() {
         let mut h = reqwest::header::HeaderMap::new();
         h.insert("retry-after", "2".parse().unwrap());
         assert_eq!(retry_after(&h), Some(Duration::from_secs(2)));
@@ -372,6 +378,18 @@ mod tests {
             "retry-after",
             "Wed, 21 Oct 2015 07:28:00 GMT".parse().unwrap(),
         );
+        assert_eq!(retry_after(&h), Some(Duration::ZERO), "a date in the past");
+        let soon = std::time::SystemTime::now() + Duration::from_secs(90);
+        h.insert(
+            "retry-after",
+            httpdate::fmt_http_date(soon).parse().unwrap(),
+        );
+        let d = retry_after(&h).unwrap();
+        assert!(
+            d > Duration::from_secs(80) && d <= Duration::from_secs(90),
+            "{d:?}"
+        );
+        h.insert("retry-after", "soon".parse().unwrap());
         assert_eq!(retry_after(&h), None);
     }
 }
