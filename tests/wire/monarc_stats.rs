@@ -857,3 +857,12 @@ async fn a_cross_origin_redirect_is_not_followed_and_the_key_stays_home() {
     assert_eq!(home.received_requests().await.unwrap().len(), 1);
     assert!(elsewhere.received_requests().await.unwrap().is_empty(), "the other origin saw a request");
 }
+
+/// With the `schemars` feature, generated types describe themselves as JSON Schema.
+#[test]
+fn generated_types_derive_json_schema_behind_the_feature() {
+    let schema = serde_json::to_value(schemars::schema_for!(types::StatsList)).unwrap();
+    assert_eq!(schema["title"], "StatsList");
+    assert_eq!(schema["required"], json!(["data", "has_more"]));
+    assert!(schema["definitions"]["Stats"]["properties"]["organization"].is_object(), "{schema}");
+}

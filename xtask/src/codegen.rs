@@ -50,6 +50,7 @@ pub fn generate(spec: &Spec) -> Result<Generated, Vec<Problem>> {
             "report this as a generator bug",
         )]
     })?;
+    gate_json_schema(&mut file);
     use_safe_default_client(&mut file).map_err(|m| {
         vec![Problem::new(
             &spec.file,
@@ -65,6 +66,64 @@ pub fn generate(spec: &Spec) -> Result<Generated, Vec<Problem>> {
         rewrites,
         extra_dependencies,
     })
+}
+
+/// `schemars::JsonSchema` on every generated type costs build time most users do not need: put the
+/// derives and impls behind the crate feature `schemars`.
+fn gate_json_schema(file: &mut syn::File) {
+    fn visit(items: &mut [syn::Item]) {
+        for item in items {
+            match item {
+                syn::Item::Mod(m) => {
+                    if let Some((_, inner)) = &mut m.content {
+                        visit(inner);
+                    }
+                }
+                syn::Item::Struct(syn::ItemStruct { attrs, .. })
+                | syn::Item::Enum(syn::ItemEnum { attrs, .. }) => gate_derive(attrs),
+                syn::Item::Impl(imp) => {
+                    let is_json_schema = imp
+                        .trait_
+                        .as_ref()
+                        .and_then(|t| t.0.segments.last())
+                        .is_some_and(|s| s.ident == "JsonSchema");
+                    if is_json_schema {
+                        imp.attrs
+                            .push(syn::parse_quote!(#[cfg(feature = "schemars")]));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    fn gate_derive(attrs: &mut Vec<syn::Attribute>) {
+        let mut gated = false;
+        for attr in attrs.iter_mut() {
+            if !attr.path().is_ident("derive") {
+                continue;
+            }
+            let Ok(paths) = attr.parse_args_with(
+                syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
+            ) else {
+                continue;
+            };
+            let kept: Vec<&syn::Path> = paths
+                .iter()
+                .filter(|p| {
+                    let json_schema = p.segments.last().is_some_and(|s| s.ident == "JsonSchema");
+                    gated |= json_schema;
+                    !json_schema
+                })
+                .collect();
+            *attr = syn::parse_quote!(#[derive(#(#kept),*)]);
+        }
+        if gated {
+            attrs.push(
+                syn::parse_quote!(#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]),
+            );
+        }
+    }
+    visit(&mut file.items);
 }
 
 /// progenitor's `Client::new` builds a plain reqwest client that follows redirects, which would

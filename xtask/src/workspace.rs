@@ -187,12 +187,26 @@ fn check_manifest(spec: &Spec, generated: &Generated, text: &str) -> Result<(), 
             ));
         }
     }
+    let optional = text
+        .lines()
+        .any(|l| l.trim_start().starts_with("schemars") && l.contains("optional = true"));
+    if !optional || !text.contains(SCHEMARS_FEATURE) {
+        problems.push(Problem::new(
+            &file,
+            "",
+            "`schemars` must be optional and enabled by the feature `schemars` (the generated derives are gated on it)",
+            format!("write `schemars = {{ workspace = true, optional = true }}` and, under [features], `{SCHEMARS_FEATURE}`"),
+        ));
+    }
     if problems.is_empty() {
         Ok(())
     } else {
         Err(problems)
     }
 }
+
+/// The manifest lines that put `schemars` behind the crate feature the generated code tests.
+const SCHEMARS_FEATURE: &str = "schemars = [\"dep:schemars\"]";
 
 const BASE_DEPENDENCIES: &[&str] = &[
     "analytics-auth",
@@ -207,10 +221,13 @@ fn scaffold_manifest(spec: &Spec, generated: &Generated) -> String {
     let deps: String = BASE_DEPENDENCIES
         .iter()
         .chain(&generated.extra_dependencies)
-        .map(|d| format!("{d}.workspace = true\n"))
+        .map(|d| match *d {
+            "schemars" => "schemars = { workspace = true, optional = true }\n".to_string(),
+            d => format!("{d}.workspace = true\n"),
+        })
         .collect();
     format!(
-        "[package]\nname = \"{name}\"\nversion = \"0.1.0+{version}\"\ndescription = \"Rust client for the {title}, generated from specs/{name}.yaml\"\nreadme = \"README.md\"\nedition.workspace = true\nlicense.workspace = true\nrust-version.workspace = true\npublish.workspace = true\n\n[dependencies]\n{deps}\n[lints]\nworkspace = true\n",
+        "[package]\nname = \"{name}\"\nversion = \"0.1.0+{version}\"\ndescription = \"Rust client for the {title}, generated from specs/{name}.yaml\"\nreadme = \"README.md\"\nedition.workspace = true\nlicense.workspace = true\nrust-version.workspace = true\npublish.workspace = true\n\n[dependencies]\n{deps}\n[features]\n# `schemars::JsonSchema` on every generated type.\n{SCHEMARS_FEATURE}\n\n[lints]\nworkspace = true\n",
         name = spec.name,
         version = spec.openapi.info.version,
         title = spec.openapi.info.title,

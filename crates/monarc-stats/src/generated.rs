@@ -9,14 +9,9 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 #[allow(clippy::all)]
 pub mod types {
     ///`CreateOrganizationResponse`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(untagged)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub enum CreateOrganizationResponse {
         Error(Error),
         FieldErrors(FieldErrors),
@@ -32,14 +27,9 @@ pub mod types {
         }
     }
     ///`CreateStatsErrorBody`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(untagged)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub enum CreateStatsErrorBody {
         Error(Error),
         FieldErrors(FieldErrors),
@@ -55,13 +45,8 @@ pub mod types {
         }
     }
     ///A Flask-MongoRest error with a single message.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct Error {
         ///Human-readable error message.
         pub error: ::std::string::String,
@@ -72,13 +57,8 @@ pub mod types {
         }
     }
     ///Document validation errors from mongoengine, one message per failing field. Known messages: `Field is required`, `Could not convert to UUID: badly formed hexadecimal UUID string`, `<value> could not be converted to int`, `String value is too long`. (From 2020-06-09 on, later v2 commits also used the key `__all__`.)
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct FieldErrors {
         ///Map from field name to its validation message.
         #[serde(rename = "field-errors")]
@@ -93,18 +73,9 @@ pub mod types {
         }
     }
     ///`GetStatsId`
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct GetStatsId(::std::string::String);
     impl ::std::ops::Deref for GetStatsId {
         type Target = ::std::string::String;
@@ -159,13 +130,8 @@ pub mod types {
         }
     }
     ///An organization as serialized by the server: only its name. The token is stored but never returned.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct Organization {
         ///The organization's name, which is also its identifier (primary key).
         pub name: ::std::string::String,
@@ -176,13 +142,8 @@ pub mod types {
         }
     }
     ///Body of `create_organization`. Other keys are ignored. If `name` already exists, its token is replaced.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct OrganizationCreate {
         ///The organization's name and identifier (e.g. `CASES`). Avoid `/`, which makes the organization unaddressable by `/organizations/{name}/`.
         pub name: ::std::string::String,
@@ -195,13 +156,8 @@ pub mod types {
         }
     }
     ///One page of organizations.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct OrganizationList {
         ///The organizations of this page.
         pub data: ::std::vec::Vec<Organization>,
@@ -214,14 +170,8 @@ pub mod types {
         }
     }
     ///Body of `update_organization`. Other document fields could be sent, but only `token` is meaningful; unknown keys are ignored.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Default,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct OrganizationUpdate {
         ///The new token; it must not belong to another organization (500 otherwise). Omitting it leaves the token unchanged.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -233,13 +183,8 @@ pub mod types {
         }
     }
     ///A stat as serialized by the server. Every property is always present unless `_fields` restricts them. Observed key order: `uuid, organization, anr, type, day, week, month, year, data, created_at, updated_at, id`; do not depend on it (`_fields=_all` changes it).
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct Stats {
         ///UUID of the MONARC risk analysis (ANR) the stat is about. The docs' examples show an integer (`2`), which predates the change to a UUID.
         pub anr: ::uuid::Uuid,
@@ -273,13 +218,8 @@ pub mod types {
         }
     }
     ///Body of `create_stats`. Unknown keys are ignored, and so is `organization`: the server sets it from the `X-API-KEY` token.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct StatsCreate {
         ///UUID of the MONARC risk analysis (ANR). An integer, as in the docs' example, is rejected with `Could not convert to UUID: badly formed hexadecimal UUID string`.
         pub anr: ::uuid::Uuid,
@@ -312,18 +252,9 @@ pub mod types {
         }
     }
     ///Optional creation time (defaults to now, UTC), in the same naive format the server returns. Client-settable according to the code (not observed); the create response probably echoes the string as sent, so other formats are best avoided.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct StatsCreateCreatedAt(::std::string::String);
     impl ::std::ops::Deref for StatsCreateCreatedAt {
         type Target = ::std::string::String;
@@ -386,18 +317,9 @@ pub mod types {
         }
     }
     ///Kind of statistic, e.g. `risk`; longer than 120 characters is rejected.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct StatsCreateType(::std::string::String);
     impl ::std::ops::Deref for StatsCreateType {
         type Target = ::std::string::String;
@@ -450,18 +372,9 @@ pub mod types {
         }
     }
     ///Optional update time (defaults to now, UTC), same format and caveats as `created_at`.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct StatsCreateUpdatedAt(::std::string::String);
     impl ::std::ops::Deref for StatsCreateUpdatedAt {
         type Target = ::std::string::String;
@@ -524,18 +437,9 @@ pub mod types {
         }
     }
     ///Creation time in UTC as a naive ISO-8601 string without timezone, from Python's `datetime.isoformat()`: six fractional digits holding millisecond precision (`2020-05-11T21:56:49.584000`), and no fraction at all when the microseconds are 0 (`2020-05-11T21:56:49`). Not `date-time` in the RFC 3339 sense (no offset).
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct StatsCreatedAt(::std::string::String);
     impl ::std::ops::Deref for StatsCreatedAt {
         type Target = ::std::string::String;
@@ -598,18 +502,9 @@ pub mod types {
         }
     }
     ///MongoDB ObjectId of the stat, 24 lower-case hexadecimal characters.
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct StatsId(::std::string::String);
     impl ::std::ops::Deref for StatsId {
         type Target = ::std::string::String;
@@ -664,13 +559,8 @@ pub mod types {
         }
     }
     ///One page of stats.
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct StatsList {
         ///The stats of this page, in insertion order.
         pub data: ::std::vec::Vec<Stats>,
@@ -683,18 +573,9 @@ pub mod types {
         }
     }
     ///Kind of statistic, e.g. `risk`, `vulnerability` (free text, case-sensitive).
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct StatsType(::std::string::String);
     impl ::std::ops::Deref for StatsType {
         type Target = ::std::string::String;
@@ -747,18 +628,9 @@ pub mod types {
         }
     }
     ///Same format as `created_at`. Set at creation and never changed afterwards (stats cannot be updated).
-    #[derive(
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        Eq,
-        Hash,
-        Ord,
-        PartialEq,
-        PartialOrd,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct StatsUpdatedAt(::std::string::String);
     impl ::std::ops::Deref for StatsUpdatedAt {
         type Target = ::std::string::String;
@@ -821,14 +693,9 @@ pub mod types {
         }
     }
     ///`UpdateOrganizationErrorBody`
-    #[derive(
-        ::serde::Deserialize,
-        ::serde::Serialize,
-        Clone,
-        Debug,
-        schemars::JsonSchema
-    )]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(untagged)]
+    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub enum UpdateOrganizationErrorBody {
         Error(Error),
         FieldErrors(FieldErrors),
@@ -1737,20 +1604,12 @@ pub struct Client {
     pub(crate) inner: analytics_auth::Auth,
 }
 impl Client {
-    /// Create a new client.
-    ///
-    /// `baseurl` is the base URL provided to the internal
-    /// `reqwest::Client`, and should include a scheme and hostname,
-    /// as well as port and a path stem if applicable.
+    /// Creates a client with `analytics_auth::ClientConfig::default()`: redirects are not followed, 10 s connect and 60 s request timeouts. Use `new_with_client` with `ClientConfig::build` to change them.
     pub fn new(baseurl: &str, inner: analytics_auth::Auth) -> Self {
-        #[cfg(not(target_arch = "wasm32"))]
-        let client = {
-            let dur = ::std::time::Duration::from_secs(15u64);
-            reqwest::ClientBuilder::new().connect_timeout(dur).timeout(dur)
-        };
-        #[cfg(target_arch = "wasm32")]
-        let client = reqwest::ClientBuilder::new();
-        Self::new_with_client(baseurl, client.build().unwrap(), inner)
+        let client = analytics_auth::ClientConfig::default()
+            .build()
+            .expect("the default HTTP client configuration builds");
+        Self::new_with_client(baseurl, client, inner)
     }
     /// Construct a new client with an existing `reqwest::Client`,
     /// allowing more control over its configuration.
