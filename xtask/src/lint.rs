@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
-use crate::problem::{escape_segment, pointer, Problem};
+use crate::problem::{escape_segment, pointer, walk_objects, Problem};
 use crate::spec::{Spec, METHODS};
 
 /// Lints one loaded spec; an empty list means it is clean.
@@ -81,9 +81,7 @@ fn as_json_schema(node: &Value) -> Value {
 
 fn examples(spec: &Spec, problems: &mut Vec<Problem>) {
     let document = as_json_schema(&spec.raw);
-    let mut found = Vec::new();
-    collect_examples(&spec.raw, &mut String::new(), None, &mut found);
-    for (schema_at, example_at, value) in found {
+    for (schema_at, example_at, value) in collect_examples(&spec.raw) {
         let mut root = document.clone();
         if let Value::Object(map) = &mut root {
             map.insert(
@@ -146,71 +144,45 @@ fn resolve_example(root: &Value, example: &Value) -> Value {
 }
 
 /// (schema pointer, example pointer, example value) for every example in the document.
-fn collect_examples(
-    node: &Value,
-    at: &mut String,
-    parent_key: Option<&str>,
-    out: &mut Vec<(String, String, Value)>,
-) {
-    match node {
-        Value::Object(map) => {
-            // A property named `example` is not an example.
-            if parent_key != Some("properties") {
-                let schema_at = if map.contains_key("schema") {
-                    format!("{at}/schema")
+fn collect_examples(root: &Value) -> Vec<(String, String, Value)> {
+    let mut out = Vec::new();
+    walk_objects(root, &["example"], &mut |at, map, key| {
+        // A property named `example` is a schema, not an example.
+        if key == Some("properties") {
+            return;
+        }
+        let has_schema = map.contains_key("schema");
+        let schema_like = has_schema
+            || ["type", "$ref", "oneOf", "allOf", "anyOf", "properties"]
+                .iter()
+                .any(|k| map.contains_key(*k));
+        if !schema_like {
+            return;
+        }
+        let schema_at = if has_schema {
+            format!("{at}/schema")
+        } else {
+            at.to_string()
+        };
+        if let Some(example) = map.get("example") {
+            out.push((schema_at.clone(), format!("{at}/example"), example.clone()));
+        }
+        if let (true, Some(Value::Object(examples))) = (has_schema, map.get("examples")) {
+            for (name, ex) in examples {
+                let value = if ex.get("$ref").is_some() {
+                    ex.clone()
                 } else {
-                    at.clone()
+                    ex.get("value").cloned().unwrap_or(Value::Null)
                 };
-                let is_schema_like = map.contains_key("schema")
-                    || map.contains_key("type")
-                    || map.contains_key("$ref")
-                    || map.contains_key("oneOf")
-                    || map.contains_key("allOf")
-                    || map.contains_key("anyOf")
-                    || map.contains_key("properties");
-                if is_schema_like {
-                    if let Some(example) = map.get("example") {
-                        out.push((schema_at.clone(), format!("{at}/example"), example.clone()));
-                    }
-                    if map.contains_key("schema") {
-                        if let Some(Value::Object(examples)) = map.get("examples") {
-                            for (name, ex) in examples {
-                                let value = if ex.get("$ref").is_some() {
-                                    ex.clone()
-                                } else {
-                                    ex.get("value").cloned().unwrap_or(Value::Null)
-                                };
-                                out.push((
-                                    schema_at.clone(),
-                                    format!("{at}/examples/{}/value", escape_segment(name)),
-                                    value,
-                                ));
-                            }
-                        }
-                    }
-                }
-            }
-            for (key, child) in map {
-                if key == "example" || (key == "examples" && map.contains_key("schema")) {
-                    continue;
-                }
-                let len = at.len();
-                at.push('/');
-                at.push_str(&escape_segment(key));
-                collect_examples(child, at, Some(key), out);
-                at.truncate(len);
+                out.push((
+                    schema_at.clone(),
+                    format!("{at}/examples/{}/value", escape_segment(name)),
+                    value,
+                ));
             }
         }
-        Value::Array(items) => {
-            for (i, child) in items.iter().enumerate() {
-                let len = at.len();
-                at.push_str(&format!("/{i}"));
-                collect_examples(child, at, None, out);
-                at.truncate(len);
-            }
-        }
-        _ => {}
-    }
+    });
+    out
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -295,54 +267,31 @@ fn operations(spec: &Spec, problems: &mut Vec<Problem>) {
 }
 
 fn property_descriptions(spec: &Spec, problems: &mut Vec<Problem>) {
-    fn walk(spec: &Spec, node: &Value, at: &mut String, problems: &mut Vec<Problem>) {
-        match node {
-            Value::Object(map) => {
-                if let Some(Value::Object(props)) = map.get("properties") {
-                    for (name, prop) in props {
-                        // A bare `$ref` cannot carry a description in 3.0; the target's counts.
-                        let target = match prop.get("$ref").and_then(Value::as_str) {
-                            Some(r) => spec.raw.pointer(r.trim_start_matches('#')).unwrap_or(prop),
-                            None => prop,
-                        };
-                        let described = target
-                            .get("description")
-                            .and_then(Value::as_str)
-                            .is_some_and(|d| !d.trim().is_empty());
-                        if !described {
-                            problems.push(problem(
-                                spec,
-                                format!("{at}/properties/{}", escape_segment(name)),
-                                "property-description",
-                                format!("property `{name}` has no description"),
-                                "describe it (wrap a $ref in allOf to describe it)",
-                            ));
-                        }
-                    }
-                }
-                for (key, child) in map {
-                    if key == "example" || key == "examples" {
-                        continue;
-                    }
-                    let len = at.len();
-                    at.push('/');
-                    at.push_str(&escape_segment(key));
-                    walk(spec, child, at, problems);
-                    at.truncate(len);
-                }
+    walk_objects(&spec.raw, &["example", "examples"], &mut |at, map, _| {
+        let Some(Value::Object(props)) = map.get("properties") else {
+            return;
+        };
+        for (name, prop) in props {
+            // A bare `$ref` cannot carry a description in 3.0; the target's counts.
+            let target = match prop.get("$ref").and_then(Value::as_str) {
+                Some(r) => spec.raw.pointer(r.trim_start_matches('#')).unwrap_or(prop),
+                None => prop,
+            };
+            let described = target
+                .get("description")
+                .and_then(Value::as_str)
+                .is_some_and(|d| !d.trim().is_empty());
+            if !described {
+                problems.push(problem(
+                    spec,
+                    format!("{at}/properties/{}", escape_segment(name)),
+                    "property-description",
+                    format!("property `{name}` has no description"),
+                    "describe it (wrap a $ref in allOf to describe it)",
+                ));
             }
-            Value::Array(items) => {
-                for (i, child) in items.iter().enumerate() {
-                    let len = at.len();
-                    at.push_str(&format!("/{i}"));
-                    walk(spec, child, at, problems);
-                    at.truncate(len);
-                }
-            }
-            _ => {}
         }
-    }
-    walk(spec, &spec.raw, &mut String::new(), problems);
+    });
 }
 
 fn servers_and_security(spec: &Spec, problems: &mut Vec<Problem>) {
@@ -445,14 +394,9 @@ fn unused_components(spec: &Spec, problems: &mut Vec<Problem>) {
 }
 
 fn collect_refs(node: &Value, out: &mut BTreeSet<String>) {
-    match node {
-        Value::Object(map) => {
-            if let Some(Value::String(r)) = map.get("$ref") {
-                out.insert(r.clone());
-            }
-            map.values().for_each(|v| collect_refs(v, out));
+    walk_objects(node, &[], &mut |_, map, _| {
+        if let Some(Value::String(r)) = map.get("$ref") {
+            out.insert(r.clone());
         }
-        Value::Array(items) => items.iter().for_each(|v| collect_refs(v, out)),
-        _ => {}
-    }
+    });
 }

@@ -78,3 +78,46 @@ mod tests {
         );
     }
 }
+
+/// Calls `visit(pointer, object, key it sits under)` for every JSON object in `node`, depth
+/// first. Subtrees under a key in `skip` (e.g. `example` values, which are data, not spec) are not
+/// entered.
+pub fn walk_objects<'a>(
+    node: &'a serde_json::Value,
+    skip: &[&str],
+    visit: &mut impl FnMut(&str, &'a serde_json::Map<String, serde_json::Value>, Option<&str>),
+) {
+    fn go<'a>(
+        node: &'a serde_json::Value,
+        at: &mut String,
+        key: Option<&str>,
+        skip: &[&str],
+        visit: &mut impl FnMut(&str, &'a serde_json::Map<String, serde_json::Value>, Option<&str>),
+    ) {
+        match node {
+            serde_json::Value::Object(map) => {
+                visit(at, map, key);
+                for (k, child) in map {
+                    if skip.contains(&k.as_str()) {
+                        continue;
+                    }
+                    let len = at.len();
+                    at.push('/');
+                    at.push_str(&escape_segment(k));
+                    go(child, at, Some(k), skip, visit);
+                    at.truncate(len);
+                }
+            }
+            serde_json::Value::Array(items) => {
+                for (i, child) in items.iter().enumerate() {
+                    let len = at.len();
+                    at.push_str(&format!("/{i}"));
+                    go(child, at, None, skip, visit);
+                    at.truncate(len);
+                }
+            }
+            _ => {}
+        }
+    }
+    go(node, &mut String::new(), None, skip, visit);
+}

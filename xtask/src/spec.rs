@@ -74,7 +74,7 @@ pub fn parse(bytes: &[u8], file: &str, name: &str) -> Result<Spec, Vec<Problem>>
         // Nothing else is meaningful for a document of another version.
         return Err(problems);
     }
-    check_refs(&raw, &raw, &mut String::new(), file, &mut problems);
+    check_refs(&raw, file, &mut problems);
     check_operation_ids(&raw, file, &mut problems);
     if !problems.is_empty() {
         return Err(problems);
@@ -118,50 +118,27 @@ fn check_version(raw: &Value, file: &str, problems: &mut Vec<Problem>) {
 }
 
 /// Every `$ref` must be local (`#/...`) and must resolve.
-fn check_refs(
-    root: &Value,
-    node: &Value,
-    at: &mut String,
-    file: &str,
-    problems: &mut Vec<Problem>,
-) {
-    match node {
-        Value::Object(map) => {
-            if let Some(Value::String(target)) = map.get("$ref") {
-                match target.strip_prefix('#') {
-                    Some(local) if root.pointer(local).is_some() => {}
-                    Some(_) => problems.push(Problem::new(
-                        file,
-                        format!("{at}/$ref"),
-                        format!("dangling $ref `{target}`: nothing at that pointer"),
-                        "point the $ref at an existing component or add the component",
-                    )),
-                    None => problems.push(Problem::new(
-                        file,
-                        format!("{at}/$ref"),
-                        format!("external $ref `{target}` is not supported"),
-                        "inline the referenced document into this spec's components",
-                    )),
-                }
-            }
-            for (key, child) in map {
-                let len = at.len();
-                at.push('/');
-                at.push_str(&crate::problem::escape_segment(key));
-                check_refs(root, child, at, file, problems);
-                at.truncate(len);
-            }
+fn check_refs(root: &Value, file: &str, problems: &mut Vec<Problem>) {
+    crate::problem::walk_objects(root, &[], &mut |at, map, _| {
+        let Some(Value::String(target)) = map.get("$ref") else {
+            return;
+        };
+        match target.strip_prefix('#') {
+            Some(local) if root.pointer(local).is_some() => {}
+            Some(_) => problems.push(Problem::new(
+                file,
+                format!("{at}/$ref"),
+                format!("dangling $ref `{target}`: nothing at that pointer"),
+                "point the $ref at an existing component or add the component",
+            )),
+            None => problems.push(Problem::new(
+                file,
+                format!("{at}/$ref"),
+                format!("external $ref `{target}` is not supported"),
+                "inline the referenced document into this spec's components",
+            )),
         }
-        Value::Array(items) => {
-            for (i, child) in items.iter().enumerate() {
-                let len = at.len();
-                at.push_str(&format!("/{i}"));
-                check_refs(root, child, at, file, problems);
-                at.truncate(len);
-            }
-        }
-        _ => {}
-    }
+    });
 }
 
 /// The HTTP methods an OpenAPI 3.0 path item may hold, in document order.
