@@ -73,6 +73,17 @@ async fn run(requests: usize) {
         assert_eq!(s.day, 1);
     };
 
+    // Profiling aid: `CLIENT_OVERHEAD_ONLY=raw|generated` runs one side only (e.g. under callgrind).
+    if let Ok(only) = std::env::var("CLIENT_OVERHEAD_ONLY") {
+        for _ in 0..requests {
+            match only.as_str() {
+                "raw" => raw_call().await,
+                _ => generated_call().await,
+            }
+        }
+        return;
+    }
+
     // Warm up connections and allocators, then alternate blocks so drift hits both equally.
     for _ in 0..200 {
         generated_call().await;
