@@ -773,6 +773,14 @@ async fn every_other_documented_error_response_is_typed() {
             ("unexpected response", Some(500), None),
         ),
         (
+            "list_stats 405",
+            "GET",
+            "/api/v2/stats/",
+            ResponseTemplate::new(405)
+                .set_body_raw("<title>405 Method Not Allowed</title>", "text/html"),
+            ("unexpected response", Some(405), None),
+        ),
+        (
             "create_stats 401",
             "POST",
             "/api/v2/stats/",
@@ -822,7 +830,9 @@ async fn every_other_documented_error_response_is_typed() {
                         .into(),
                 )
             }
-            "list_stats" => summary(c.list_stats().send().await.unwrap_err().into()),
+            "list_stats" | "list_stats 405" => {
+                summary(c.list_stats().send().await.unwrap_err().into())
+            }
             "create_stats 401" => summary(
                 c.create_stats()
                     .body(stats_body())
@@ -848,14 +858,35 @@ async fn a_cross_origin_redirect_is_not_followed_and_the_key_stays_home() {
     let home = MockServer::start().await;
     let elsewhere = MockServer::start().await;
     let target = format!("{}/api/v2/stats/5eb9ca210381f6f321022ae6/", elsewhere.uri());
-    serve(&home, "GET", "/api/v2/stats/5eb9ca210381f6f321022ae6/", ResponseTemplate::new(307).insert_header("location", target.as_str())).await;
-    serve(&elsewhere, "GET", "/api/v2/stats/5eb9ca210381f6f321022ae6/", json_response(200, stats_json("5eb9ca210381f6f321022ae6", 1))).await;
+    serve(
+        &home,
+        "GET",
+        "/api/v2/stats/5eb9ca210381f6f321022ae6/",
+        ResponseTemplate::new(307).insert_header("location", target.as_str()),
+    )
+    .await;
+    serve(
+        &elsewhere,
+        "GET",
+        "/api/v2/stats/5eb9ca210381f6f321022ae6/",
+        json_response(200, stats_json("5eb9ca210381f6f321022ae6", 1)),
+    )
+    .await;
 
     let c = monarc_stats::Client::new(&format!("{}/api/v2", home.uri()), Auth::api_key(KEY));
-    let err = ApiError::from(c.get_stats().id("5eb9ca210381f6f321022ae6").send().await.unwrap_err());
+    let err = ApiError::from(
+        c.get_stats()
+            .id("5eb9ca210381f6f321022ae6")
+            .send()
+            .await
+            .unwrap_err(),
+    );
     assert_eq!(err.status().map(|s| s.as_u16()), Some(307));
     assert_eq!(home.received_requests().await.unwrap().len(), 1);
-    assert!(elsewhere.received_requests().await.unwrap().is_empty(), "the other origin saw a request");
+    assert!(
+        elsewhere.received_requests().await.unwrap().is_empty(),
+        "the other origin saw a request"
+    );
 }
 
 /// With the `schemars` feature, generated types describe themselves as JSON Schema.
@@ -864,5 +895,8 @@ fn generated_types_derive_json_schema_behind_the_feature() {
     let schema = serde_json::to_value(schemars::schema_for!(types::StatsList)).unwrap();
     assert_eq!(schema["title"], "StatsList");
     assert_eq!(schema["required"], json!(["data", "has_more"]));
-    assert!(schema["definitions"]["Stats"]["properties"]["organization"].is_object(), "{schema}");
+    assert!(
+        schema["definitions"]["Stats"]["properties"]["organization"].is_object(),
+        "{schema}"
+    );
 }

@@ -39,7 +39,8 @@ pub enum ApiError<E = ()> {
         retry_after: Option<Duration>,
         message: Option<String>,
     },
-    /// Another 4xx: the server refused the request, usually saying why in `message`.
+    /// Another 4xx with a JSON body: the server refused the request, usually saying why in
+    /// `message`. (A 4xx with an HTML page, such as a framework's 405, is an `UnexpectedResponse`.)
     InvalidRequest {
         status: StatusCode,
         message: Option<String>,
@@ -117,7 +118,7 @@ impl<E> ApiError<E> {
                 retry_after: retry_after(headers),
                 message,
             },
-            400..=499 => ApiError::InvalidRequest {
+            400..=499 if message.is_some() || body.is_some() => ApiError::InvalidRequest {
                 status,
                 message,
                 body,
