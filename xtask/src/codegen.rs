@@ -51,6 +51,7 @@ pub fn generate(spec: &Spec) -> Result<Generated, Vec<Problem>> {
         )]
     })?;
     gate_json_schema(&mut file);
+    every_operation_generated(spec, &file)?;
     use_safe_default_client(&mut file).map_err(|m| {
         vec![Problem::new(
             &spec.file,
@@ -66,6 +67,44 @@ pub fn generate(spec: &Spec) -> Result<Generated, Vec<Problem>> {
         rewrites,
         extra_dependencies,
     })
+}
+
+/// Each operation of the spec must have its method on `Client`; nothing is dropped silently.
+fn every_operation_generated(spec: &Spec, file: &syn::File) -> Result<(), Vec<Problem>> {
+    let mut methods = std::collections::BTreeSet::new();
+    for item in &file.items {
+        let syn::Item::Impl(imp) = item else { continue };
+        let is_client =
+            matches!(imp.self_ty.as_ref(), syn::Type::Path(p) if p.path.is_ident("Client"));
+        if is_client && imp.trait_.is_none() {
+            for it in &imp.items {
+                if let syn::ImplItem::Fn(f) = it {
+                    methods.insert(f.sig.ident.to_string());
+                }
+            }
+        }
+    }
+    let missing: Vec<Problem> = spec
+        .openapi
+        .operations()
+        .filter_map(|(path, method, op)| {
+            let id = op.operation_id.as_deref().unwrap_or_default();
+            let name = heck::ToSnakeCase::to_snake_case(id);
+            (!methods.contains(&name) && !methods.contains(&format!("{name}_"))).then(|| {
+                Problem::new(
+                    &spec.file,
+                    pointer(["paths", path, method]),
+                    format!("operation `{id}` has no `Client::{name}` in the generated code"),
+                    "report this as a generator bug",
+                )
+            })
+        })
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(missing)
+    }
 }
 
 /// `schemars::JsonSchema` on every generated type costs build time most users do not need: put the
