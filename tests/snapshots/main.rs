@@ -104,7 +104,10 @@ fn bad_specs_write_nothing() {
 #[test]
 fn lint_rules_each_seen_failing() {
     let dir = root().join("tests/fixtures/lint");
-    let mut fixtures: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut fixtures: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     fixtures.sort();
     let mut report = String::new();
     for path in fixtures {
@@ -112,17 +115,33 @@ fn lint_rules_each_seen_failing() {
         let shown = format!("tests/fixtures/lint/{name}.yaml");
         let problems: Vec<String> = match spec::load(&path, &shown) {
             Err(problems) => problems.iter().map(ToString::to_string).collect(),
-            Ok(spec) => xtask::lint::lint(&spec).iter().map(ToString::to_string).collect(),
+            Ok(spec) => xtask::lint::lint(&spec)
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
         };
         if name == "clean" {
-            assert!(problems.is_empty(), "clean fixture has problems: {problems:?}");
+            assert!(
+                problems.is_empty(),
+                "clean fixture has problems: {problems:?}"
+            );
         } else if let Some(rule) = name.strip_prefix("structure-") {
-            assert!(!problems.is_empty(), "{name}: no structural problem ({rule})");
+            assert!(
+                !problems.is_empty(),
+                "{name}: no structural problem ({rule})"
+            );
         } else if name == "servers-and-security" {
-            assert!(problems.iter().any(|p| p.contains("[servers]")) && problems.iter().any(|p| p.contains("[security]")), "{problems:?}");
+            assert!(
+                problems.iter().any(|p| p.contains("[servers]"))
+                    && problems.iter().any(|p| p.contains("[security]")),
+                "{problems:?}"
+            );
         } else {
             assert!(!problems.is_empty(), "{name}: rule not seen failing");
-            assert!(problems.iter().all(|p| p.contains(&format!("[{name}]"))), "{name}: other rules fired too: {problems:?}");
+            assert!(
+                problems.iter().all(|p| p.contains(&format!("[{name}]"))),
+                "{name}: other rules fired too: {problems:?}"
+            );
         }
         report.push_str(&format!("## {name}\n"));
         for p in problems {
@@ -152,10 +171,26 @@ fn diff_classifies_each_change() {
         };
         let (old, new) = (load("old"), load("new"));
         let changes = xtask::diff::compare(&old.raw, &new.raw);
-        let verdict = xtask::diff::verdict(&changes, &old.openapi.info.version, &new.openapi.info.version);
-        let expected_breaking = !matches!(case.as_str(), "added-operation" | "new-optional-parameter" | "added-response-field");
-        assert_eq!(changes.breaking(), expected_breaking, "{case}: {:?}", changes.changes);
-        assert_eq!(verdict.blocks(), expected_breaking && case != "major-bump", "{case}");
+        let verdict = xtask::diff::verdict(
+            &changes,
+            &old.openapi.info.version,
+            &new.openapi.info.version,
+        );
+        let expected_breaking = !matches!(
+            case.as_str(),
+            "added-operation" | "new-optional-parameter" | "added-response-field"
+        );
+        assert_eq!(
+            changes.breaking(),
+            expected_breaking,
+            "{case}: {:?}",
+            changes.changes
+        );
+        assert_eq!(
+            verdict.blocks(),
+            expected_breaking && case != "major-bump",
+            "{case}"
+        );
         report.push_str(&format!("## {case}: {}\n", verdict.summary()));
         for c in &changes.changes {
             report.push_str(&format!("{c}\n"));
@@ -172,14 +207,31 @@ fn bundle_skips_specs_that_fail_lint() {
     std::fs::create_dir_all(dir.join("specs")).unwrap();
     let fixtures = root().join("tests/fixtures/lint");
     std::fs::copy(fixtures.join("clean.yaml"), dir.join("specs/good.yaml")).unwrap();
-    std::fs::copy(fixtures.join("unused-component.yaml"), dir.join("specs/bad.yaml")).unwrap();
+    std::fs::copy(
+        fixtures.join("unused-component.yaml"),
+        dir.join("specs/bad.yaml"),
+    )
+    .unwrap();
 
     let lines = xtask::commands::bundle(&dir).expect_err("a failing spec fails the command");
-    assert!(lines.iter().any(|l| l == "specs/bad.yaml: not bundled (1 lint problem(s))"), "{lines:?}");
-    let mut written: Vec<String> = std::fs::read_dir(dir.join("dist")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l == "specs/bad.yaml: not bundled (1 lint problem(s))"),
+        "{lines:?}"
+    );
+    let mut written: Vec<String> = std::fs::read_dir(dir.join("dist"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
     written.sort();
     assert_eq!(written, ["good-1.0.0.json", "good-1.0.0.yaml"]);
-    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("dist/good-1.0.0.json")).unwrap()).unwrap();
-    assert_eq!(json["paths"]["/items/{id}"]["get"]["operationId"], "get_item");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("dist/good-1.0.0.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        json["paths"]["/items/{id}"]["get"]["operationId"],
+        "get_item"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
