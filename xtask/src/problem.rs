@@ -51,34 +51,6 @@ pub fn pointer<'a>(segments: impl IntoIterator<Item = &'a str>) -> String {
         .collect()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pointer_escapes_slashes_and_tildes() {
-        assert_eq!(
-            pointer(["paths", "/stats/{id}/", "get"]),
-            "/paths/~1stats~1{id}~1/get"
-        );
-        assert_eq!(escape_segment("a~b"), "a~0b");
-    }
-
-    #[test]
-    fn display_names_file_pointer_and_fix() {
-        let p = Problem::new(
-            "specs/x.yaml",
-            "/openapi",
-            "OpenAPI 3.1.0 is not supported",
-            "write 3.0.3",
-        );
-        assert_eq!(
-            p.to_string(),
-            "specs/x.yaml#/openapi: OpenAPI 3.1.0 is not supported (fix: write 3.0.3)"
-        );
-    }
-}
-
 /// Calls `visit(pointer, object, key it sits under)` for every JSON object in `node`, depth
 /// first. Subtrees under a key in `skip` (e.g. `example` values, which are data, not spec) are not
 /// entered.
@@ -120,4 +92,32 @@ pub fn walk_objects<'a>(
         }
     }
     go(node, &mut String::new(), None, skip, visit);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pointer_escapes_slashes_and_tildes() {
+        assert_eq!(
+            pointer(["paths", "/stats/{id}/", "get"]),
+            "/paths/~1stats~1{id}~1/get"
+        );
+        assert_eq!(escape_segment("a~b"), "a~0b");
+    }
+
+    #[test]
+    fn display_names_file_pointer_and_fix() {
+        let p = Problem::new(
+            "specs/x.yaml",
+            "/openapi",
+            "OpenAPI 3.1.0 is not supported",
+            "write 3.0.3",
+        );
+        assert_eq!(
+            p.to_string(),
+            "specs/x.yaml#/openapi: OpenAPI 3.1.0 is not supported (fix: write 3.0.3)"
+        );
+    }
 }
