@@ -95,6 +95,9 @@ fn plan_crate(root: &Path, spec: Spec) -> Result<PlannedCrate, Vec<Problem>> {
         contents: generated.source.clone(),
         scaffold: false,
     }];
+    if let Ok(readme) = std::fs::read_to_string(dir.join("README.md")) {
+        check_readme(&spec, &readme)?;
+    }
     let manifest = dir.join("Cargo.toml");
     match std::fs::read_to_string(&manifest) {
         Ok(text) => check_manifest(&spec, &generated, &text)?,
@@ -148,6 +151,27 @@ pub fn regenerate(root: &Path, check: bool) -> Result<Summary, Vec<Problem>> {
         }
     }
     Ok(summary)
+}
+
+/// The crate's README must say which spec, at which version, it was built from.
+fn check_readme(spec: &Spec, readme: &str) -> Result<(), Vec<Problem>> {
+    let text = readme.split_whitespace().collect::<Vec<_>>().join(" ");
+    let version = &spec.openapi.info.version;
+    let names_spec = text.contains(&format!("specs/{}.yaml", spec.name));
+    let names_version = text.contains(&format!("spec version {version}"));
+    if names_spec && names_version {
+        Ok(())
+    } else {
+        Err(vec![Problem::new(
+            format!("crates/{}/README.md", spec.name),
+            "",
+            format!(
+                "the README must name `specs/{}.yaml` and `spec version {version}`",
+                spec.name
+            ),
+            "say which spec and version the crate is generated from",
+        )])
+    }
 }
 
 /// The crate's manifest must carry the spec version as build metadata and every dependency the
