@@ -14,6 +14,10 @@ pub struct ClientConfig {
     user_agent: String,
     root_certificates: Vec<reqwest::Certificate>,
     identity: Option<IdentityPem>,
+    /// SHA-256 fingerprints of the only server certificates accepted (see [`crate::tls`]).
+    pinned_certificates: Vec<crate::tls::CertificateFingerprint>,
+    /// Set only by [`ClientConfig::dangerous_disable_certificate_verification`].
+    certificate_verification_disabled: bool,
 }
 
 /// A client certificate and key (PEM). Its `Debug` does not print the key.
@@ -36,6 +40,10 @@ pub enum ConfigError {
     Identity(String),
     #[error("cannot build the HTTP client: {0}")]
     Build(String),
+    #[error("invalid certificate fingerprint: {0}")]
+    Fingerprint(String),
+    #[error("cannot read `{path}`: {reason}")]
+    File { path: String, reason: String },
 }
 
 impl Default for ClientConfig {
@@ -46,6 +54,8 @@ impl Default for ClientConfig {
             user_agent: concat!("analytics-clients/", env!("CARGO_PKG_VERSION")).to_string(),
             root_certificates: Vec::new(),
             identity: None,
+            pinned_certificates: Vec::new(),
+            certificate_verification_disabled: false,
         }
     }
 }
@@ -79,6 +89,78 @@ impl ClientConfig {
         Ok(self)
     }
 
+    /// Trusts every CA certificate in a PEM file (one CA or a bundle). A file without any
+    /// certificate is an error.
+    pub fn with_root_certificate_pem_file(
+        mut self,
+        path: impl AsRef<std::path::Path>,
+    ) -> Result<Self, ConfigError> {
+        let path = path.as_ref();
+        let pem = read_file(path)?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem)
+            .map_err(|e| ConfigError::Certificate(e.without_url().to_string()))?;
+        if certs.is_empty() {
+            return Err(ConfigError::Certificate(format!(
+                "no certificate in `{}`",
+                path.display()
+            )));
+        }
+        self.root_certificates.extend(certs);
+        Ok(self)
+    }
+
+    /// Presents a client certificate read from a PEM file holding the certificate chain and the
+    /// private key (see [`ClientConfig::with_identity_pem`]).
+    pub fn with_identity_pem_file(
+        self,
+        path: impl AsRef<std::path::Path>,
+    ) -> Result<Self, ConfigError> {
+        let pem = read_file(path.as_ref())?;
+        self.with_identity_pem(&pem)
+    }
+
+    /// Accepts the server only if its certificate has this SHA-256 fingerprint (`AB:CD:…` as
+    /// `openssl x509 -noout -fingerprint -sha256 -in cert.pem` prints it). May be called more than
+    /// once (e.g. during a certificate rollover); any pinned certificate is accepted.
+    ///
+    /// This is the safe answer for appliances whose self-signed certificate is marked as a CA,
+    /// which rustls refuses as a server certificate even when added as a root. With a pin, the
+    /// roots (system and added) are **not** consulted, and host name and validity dates are not
+    /// checked: the exact certificate is trusted (see [`crate::tls`]).
+    pub fn with_pinned_certificate_sha256(
+        mut self,
+        fingerprint: &str,
+    ) -> Result<Self, ConfigError> {
+        self.pinned_certificates
+            .push(crate::tls::CertificateFingerprint::parse(fingerprint)?);
+        Ok(self)
+    }
+
+    /// Like [`ClientConfig::with_pinned_certificate_sha256`], with a parsed fingerprint.
+    pub fn with_pinned_certificate(
+        mut self,
+        fingerprint: crate::tls::CertificateFingerprint,
+    ) -> Self {
+        self.pinned_certificates.push(fingerprint);
+        self
+    }
+
+    /// **DANGER: turns off all verification of the server's certificate.** Anyone on the network
+    /// path can then impersonate the server and read the session cookies, passwords and data.
+    /// Off by default; never use it outside a throw-away test setup. For a self-signed server use
+    /// [`ClientConfig::with_root_certificate_pem`] (its CA) or
+    /// [`ClientConfig::with_pinned_certificate_sha256`] (its exact certificate) instead.
+    /// Every [`ClientConfig::build`] with this set logs a warning.
+    pub fn dangerous_disable_certificate_verification(mut self) -> Self {
+        self.certificate_verification_disabled = true;
+        self
+    }
+
+    /// Whether [`ClientConfig::dangerous_disable_certificate_verification`] was called.
+    pub fn certificate_verification_disabled(&self) -> bool {
+        self.certificate_verification_disabled
+    }
+
     /// Presents a client certificate (PEM with certificate chain and private key).
     pub fn with_identity_pem(mut self, pem: &[u8]) -> Result<Self, ConfigError> {
         reqwest::Identity::from_pem(pem)
@@ -95,6 +177,24 @@ impl ClientConfig {
             .timeout(self.timeout)
             .user_agent(&self.user_agent)
             .redirect(reqwest::redirect::Policy::none());
+        if self.certificate_verification_disabled {
+            tracing::warn!(
+                "TLS certificate verification is DISABLED for this client \
+                 (ClientConfig::dangerous_disable_certificate_verification): \
+                 the server is not authenticated"
+            );
+            builder = builder.tls_danger_accept_invalid_certs(true);
+        } else if !self.pinned_certificates.is_empty() {
+            let identity = self
+                .identity
+                .as_ref()
+                .map(|IdentityPem(pem)| pem.as_slice());
+            let tls = crate::tls::pinned_rustls_config(&self.pinned_certificates, identity)?;
+            return builder
+                .tls_backend_preconfigured(tls)
+                .build()
+                .map_err(|e| ConfigError::Build(e.without_url().to_string()));
+        }
         for cert in &self.root_certificates {
             builder = builder.add_root_certificate(cert.clone());
         }
@@ -107,6 +207,13 @@ impl ClientConfig {
             .build()
             .map_err(|e| ConfigError::Build(e.without_url().to_string()))
     }
+}
+
+fn read_file(path: &std::path::Path) -> Result<Vec<u8>, ConfigError> {
+    std::fs::read(path).map_err(|e| ConfigError::File {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })
 }
 
 /// reqwest is built without a default rustls crypto provider (aws-lc-rs costs ~30 s of C build);
