@@ -4,5 +4,8 @@
 #[rustfmt::skip]
 mod generated;
 
-pub use analytics_auth::{ApiError, Auth, ClientConfig};
+pub mod csv;
+
+pub use analytics_auth::{ApiError, Auth, ClientConfig, Secret};
+pub use csv::QueryCsvExt;
 pub use generated::*;
