@@ -51,6 +51,7 @@ pub fn generate(spec: &Spec) -> Result<Generated, Vec<Problem>> {
         )]
     })?;
     gate_json_schema(&mut file);
+    redact_secret_fields(&mut file);
     every_operation_generated(spec, &file)?;
     use_safe_default_client(&mut file).map_err(|m| {
         vec![Problem::new(
@@ -105,6 +106,99 @@ fn every_operation_generated(spec: &Spec, file: &syn::File) -> Result<(), Vec<Pr
     } else {
         Err(missing)
     }
+}
+
+/// Field names whose values are credentials.
+const SECRET_FIELDS: &[&str] = &[
+    "password",
+    "token",
+    "api_key",
+    "apikey",
+    "access_token",
+    "refresh_token",
+    "client_secret",
+    "secret",
+];
+
+/// Generated types derive `Debug`, which would print passwords and tokens (a login form, an OAuth2
+/// token response, an organization's key). Structs with a credential field get a `Debug` that
+/// prints `[redacted]` for it instead.
+fn redact_secret_fields(file: &mut syn::File) {
+    fn visit(items: &mut Vec<syn::Item>) {
+        let mut impls: Vec<syn::Item> = Vec::new();
+        for item in items.iter_mut() {
+            match item {
+                syn::Item::Mod(m) => {
+                    if let Some((_, inner)) = &mut m.content {
+                        visit(inner);
+                    }
+                }
+                syn::Item::Struct(st) => {
+                    let syn::Fields::Named(fields) = &st.fields else {
+                        continue;
+                    };
+                    let names: Vec<syn::Ident> = fields
+                        .named
+                        .iter()
+                        .filter_map(|f| f.ident.clone())
+                        .collect();
+                    let is_secret = |n: &syn::Ident| {
+                        let name = n.to_string();
+                        SECRET_FIELDS.contains(&name.trim_end_matches('_'))
+                    };
+                    if !names.iter().any(is_secret) || !remove_derive(&mut st.attrs, "Debug") {
+                        continue;
+                    }
+                    let ident = &st.ident;
+                    let label = ident.to_string();
+                    let generics = &st.generics;
+                    let entries = names.iter().map(|n| {
+                        let key = n.to_string();
+                        if is_secret(n) {
+                            quote!(.field(#key, &"[redacted]"))
+                        } else {
+                            quote!(.field(#key, &self.#n))
+                        }
+                    });
+                    impls.push(syn::parse_quote! {
+                        impl #generics ::std::fmt::Debug for #ident #generics {
+                            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                                f.debug_struct(#label) #(#entries)* .finish()
+                            }
+                        }
+                    });
+                }
+                _ => {}
+            }
+        }
+        items.extend(impls);
+    }
+    visit(&mut file.items);
+}
+
+/// Removes `name` from every `#[derive(..)]` of `attrs`; true when it was there.
+fn remove_derive(attrs: &mut [syn::Attribute], name: &str) -> bool {
+    let mut removed = false;
+    for attr in attrs.iter_mut() {
+        if !attr.path().is_ident("derive") {
+            continue;
+        }
+        let Ok(paths) = attr.parse_args_with(
+            syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
+        ) else {
+            continue;
+        };
+        let kept: Vec<&syn::Path> = paths
+            .iter()
+            .filter(|p| {
+                let hit = p.segments.last().is_some_and(|s| s.ident == name);
+                removed |= hit;
+                !hit
+            })
+            .collect();
+        *attr = syn::parse_quote!(#[derive(#(#kept),*)]);
+    }
+    removed
 }
 
 /// `schemars::JsonSchema` on every generated type costs build time most users do not need: put the

@@ -80,6 +80,9 @@ fn builder_methods(file: &syn::File) -> BTreeMap<String, Vec<(String, String)>> 
         };
         for item in items {
             let syn::Item::Impl(imp) = item else { continue };
+            if imp.trait_.is_some() {
+                continue;
+            }
             let syn::Type::Path(p) = imp.self_ty.as_ref() else {
                 continue;
             };

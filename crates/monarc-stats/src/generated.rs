@@ -142,7 +142,7 @@ pub mod types {
         }
     }
     ///Body of `create_organization`. Other keys are ignored. If `name` already exists, its token is replaced.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct OrganizationCreate {
         ///The organization's name and identifier (e.g. `CASES`). Avoid `/`, which makes the organization unaddressable by `/organizations/{name}/`.
@@ -170,7 +170,7 @@ pub mod types {
         }
     }
     ///Body of `update_organization`. Other document fields could be sent, but only `token` is meaningful; unknown keys are ignored.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Default)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct OrganizationUpdate {
         ///The new token; it must not belong to another organization (500 otherwise). Omitting it leaves the token unchanged.
@@ -841,7 +841,7 @@ pub mod types {
                 Self { name: Ok(value.name) }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct OrganizationCreate {
             name: ::std::result::Result<::std::string::String, ::std::string::String>,
             token: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -960,7 +960,7 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct OrganizationUpdate {
             token: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -1486,6 +1486,21 @@ pub mod types {
                 }
             }
         }
+        impl ::std::fmt::Debug for OrganizationCreate {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("OrganizationCreate")
+                    .field("name", &self.name)
+                    .field("token", &"[redacted]")
+                    .finish()
+            }
+        }
+        impl ::std::fmt::Debug for OrganizationUpdate {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("OrganizationUpdate")
+                    .field("token", &"[redacted]")
+                    .finish()
+            }
+        }
     }
     /// Error types.
     pub mod error {
@@ -1517,6 +1532,19 @@ pub mod types {
             fn from(value: String) -> Self {
                 Self(value.into())
             }
+        }
+    }
+    impl ::std::fmt::Debug for OrganizationCreate {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("OrganizationCreate")
+                .field("name", &self.name)
+                .field("token", &"[redacted]")
+                .finish()
+        }
+    }
+    impl ::std::fmt::Debug for OrganizationUpdate {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("OrganizationUpdate").field("token", &"[redacted]").finish()
         }
     }
 }

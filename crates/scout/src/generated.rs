@@ -243,7 +243,7 @@ one-line descriptions such as "Something went wrong.". Surface the raw text.*/
         }
     }
     ///Login form (`application/x-www-form-urlencoded`).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct LoginForm {
         ///The Scout password.
@@ -417,7 +417,7 @@ your Scout server (typically 32).*/
         }
     }
     ///Information of a new robot in Scout.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Default)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct RobotCreate {
         ///The hostname where the robot can be reached.
@@ -1384,7 +1384,7 @@ Any JSON value.*/
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct LoginForm {
             password: ::std::result::Result<
                 ::std::string::String,
@@ -1999,7 +1999,7 @@ Any JSON value.*/
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct RobotCreate {
             hostname: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -4178,6 +4178,24 @@ Any JSON value.*/
                 }
             }
         }
+        impl ::std::fmt::Debug for LoginForm {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("LoginForm")
+                    .field("password", &"[redacted]")
+                    .field("username", &self.username)
+                    .finish()
+            }
+        }
+        impl ::std::fmt::Debug for RobotCreate {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("RobotCreate")
+                    .field("hostname", &self.hostname)
+                    .field("nickname", &self.nickname)
+                    .field("password", &"[redacted]")
+                    .field("username", &self.username)
+                    .finish()
+            }
+        }
     }
     /// Error types.
     pub mod error {
@@ -4209,6 +4227,24 @@ Any JSON value.*/
             fn from(value: String) -> Self {
                 Self(value.into())
             }
+        }
+    }
+    impl ::std::fmt::Debug for LoginForm {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("LoginForm")
+                .field("password", &"[redacted]")
+                .field("username", &self.username)
+                .finish()
+        }
+    }
+    impl ::std::fmt::Debug for RobotCreate {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("RobotCreate")
+                .field("hostname", &self.hostname)
+                .field("nickname", &self.nickname)
+                .field("password", &"[redacted]")
+                .field("username", &self.username)
+                .finish()
         }
     }
 }

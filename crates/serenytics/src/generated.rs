@@ -21,7 +21,7 @@ pub mod types {
         }
     }
     ///An API key
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ApiKeyResult {
         ///API key of the user, to send as `X-Api-Key`
@@ -492,7 +492,7 @@ the official client defaults to `false` and always sends it.
         }
     }
     ///A data source. Only the fields below are known; others are kept as they are.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct DataSource {
         ///uuid of the folder holding the data source
@@ -2342,7 +2342,7 @@ combined with AND.
         }
     }
     ///A session token
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct SessionToken {
         ///Session token, to send as `X-Auth-Token`
@@ -2882,7 +2882,7 @@ JSON value.
         }
     }
     ///A new user
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct UserCreate {
         pub category: UserCategory,
@@ -3286,7 +3286,7 @@ not published; the docs show `>`.
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct ApiKeyResult {
             api_key: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
@@ -3903,7 +3903,7 @@ not published; the docs show `>`.
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct DataSource {
             folder_uuid: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -7827,7 +7827,7 @@ not published; the docs show `>`.
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct SessionToken {
             token: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
@@ -8577,7 +8577,7 @@ not published; the docs show `>`.
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct UserCreate {
             category: ::std::result::Result<super::UserCategory, ::std::string::String>,
             password: ::std::result::Result<
@@ -9825,6 +9825,39 @@ not published; the docs show `>`.
                 }
             }
         }
+        impl ::std::fmt::Debug for ApiKeyResult {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("ApiKeyResult").field("api_key", &"[redacted]").finish()
+            }
+        }
+        impl ::std::fmt::Debug for DataSource {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("DataSource")
+                    .field("folder_uuid", &self.folder_uuid)
+                    .field("json_content", &self.json_content)
+                    .field("name", &self.name)
+                    .field("original_file_name", &self.original_file_name)
+                    .field("token", &"[redacted]")
+                    .field("type_", &self.type_)
+                    .field("uuid", &self.uuid)
+                    .field("extra", &self.extra)
+                    .finish()
+            }
+        }
+        impl ::std::fmt::Debug for SessionToken {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("SessionToken").field("token", &"[redacted]").finish()
+            }
+        }
+        impl ::std::fmt::Debug for UserCreate {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("UserCreate")
+                    .field("category", &self.category)
+                    .field("password", &"[redacted]")
+                    .field("username", &self.username)
+                    .finish()
+            }
+        }
     }
     /// Error types.
     pub mod error {
@@ -9856,6 +9889,39 @@ not published; the docs show `>`.
             fn from(value: String) -> Self {
                 Self(value.into())
             }
+        }
+    }
+    impl ::std::fmt::Debug for ApiKeyResult {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("ApiKeyResult").field("api_key", &"[redacted]").finish()
+        }
+    }
+    impl ::std::fmt::Debug for DataSource {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("DataSource")
+                .field("folder_uuid", &self.folder_uuid)
+                .field("json_content", &self.json_content)
+                .field("name", &self.name)
+                .field("original_file_name", &self.original_file_name)
+                .field("token", &"[redacted]")
+                .field("type_", &self.type_)
+                .field("uuid", &self.uuid)
+                .field("extra", &self.extra)
+                .finish()
+        }
+    }
+    impl ::std::fmt::Debug for SessionToken {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("SessionToken").field("token", &"[redacted]").finish()
+        }
+    }
+    impl ::std::fmt::Debug for UserCreate {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("UserCreate")
+                .field("category", &self.category)
+                .field("password", &"[redacted]")
+                .field("username", &self.username)
+                .finish()
         }
     }
 }
@@ -12333,7 +12399,7 @@ pub mod builder {
     /**Builder for [`Client::push_data_source_row`]
 
 [`Client::push_data_source_row`]: super::Client::push_data_source_row*/
-    #[derive(Debug, Clone)]
+    #[derive(Clone)]
     pub struct PushDataSourceRow<'a> {
         client: &'a super::Client,
         uuid: Result<::uuid::Uuid, String>,
@@ -16744,6 +16810,16 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+    }
+    impl<'a> ::std::fmt::Debug for PushDataSourceRow<'a> {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("PushDataSourceRow")
+                .field("client", &self.client)
+                .field("uuid", &self.uuid)
+                .field("token", &"[redacted]")
+                .field("body", &self.body)
+                .finish()
         }
     }
 }

@@ -371,7 +371,7 @@ pub mod types {
 otherwise. `is_favorite` is absent for API-key callers on single dashboards; `can_edit`,
 `public_url` and `api_key` appear only in `get_dashboard` (the last two when shared).
 */
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct Dashboard {
         ///Dashboard-share key, when shared (`get_dashboard` only).
@@ -454,7 +454,7 @@ otherwise. `is_favorite` is absent for API-key callers on single dashboards; `ca
         }
     }
     ///The public URL of a shared dashboard and its share key.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct DashboardShare {
         ///The dashboard-share key (also usable as an API key for the public dashboard).
@@ -2031,7 +2031,7 @@ nested in widgets and alerts. `visualizations` is present on get, create, update
 `is_favorite` on get/create/update/fork/regenerate for user callers (absent for API-key
 callers); `can_edit` on get only.
 */
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct Query {
         ///The **Query API key** of this query (40 letters and digits).
@@ -2091,7 +2091,7 @@ callers); `can_edit` on get only.
         }
     }
     ///Fields every serialised query carries.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct QueryCore {
         ///The **Query API key** of this query (40 letters and digits).
@@ -2188,7 +2188,7 @@ key gives 500); `id`, `created_at`, `api_key`, `visualizations`, `latest_query_d
         }
     }
     ///A query as listed by the paginated query lists (no visualizations, no `last_modified_by` object).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct QueryListItem {
         ///The **Query API key** of this query (40 letters and digits).
@@ -2717,7 +2717,7 @@ and so are unknown keys, so a whole query object (e.g. from `fork_query`) may be
         }
     }
     ///A query as listed by `list_recent_queries` (user ids instead of user objects).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct RecentQuery {
         ///The **Query API key** of this query (40 letters and digits).
@@ -2918,7 +2918,7 @@ and so are unknown keys, so a whole query object (e.g. from `fork_query`) may be
         }
     }
     ///The session user when a dashboard-share key is used.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct SessionApiUser {
         ///The key used.
@@ -2977,7 +2977,7 @@ and so are unknown keys, so a whole query object (e.g. from `fork_query`) may be
         }
     }
     ///A user, with group ids.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct User {
         ///Last activity, or null.
@@ -3076,7 +3076,7 @@ and so are unknown keys, so a whole query object (e.g. from `fork_query`) may be
         }
     }
     ///Fields every serialised user carries.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct UserCore {
         ///Last activity, or null.
@@ -3173,7 +3173,7 @@ and so are unknown keys, so a whole query object (e.g. from `fork_query`) may be
         }
     }
     ///A user as listed by `list_users` (groups as objects).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct UserListItem {
         ///Last activity, or null.
@@ -4565,7 +4565,7 @@ ignored).
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct Dashboard {
             api_key: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -5065,7 +5065,7 @@ ignored).
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct DashboardShare {
             api_key: ::std::result::Result<::std::string::String, ::std::string::String>,
             public_url: ::std::result::Result<
@@ -7250,7 +7250,7 @@ ignored).
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct Query {
             api_key: ::std::result::Result<::std::string::String, ::std::string::String>,
             can_edit: ::std::result::Result<
@@ -7673,7 +7673,7 @@ ignored).
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct QueryCore {
             api_key: ::std::result::Result<::std::string::String, ::std::string::String>,
             created_at: ::std::result::Result<
@@ -8155,7 +8155,7 @@ ignored).
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct QueryListItem {
             api_key: ::std::result::Result<::std::string::String, ::std::string::String>,
             created_at: ::std::result::Result<
@@ -9630,7 +9630,7 @@ ignored).
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct RecentQuery {
             api_key: ::std::result::Result<::std::string::String, ::std::string::String>,
             created_at: ::std::result::Result<
@@ -10483,7 +10483,7 @@ ignored).
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct SessionApiUser {
             api_key: ::std::result::Result<::std::string::String, ::std::string::String>,
             permissions: ::std::result::Result<
@@ -10643,7 +10643,7 @@ ignored).
                 Self { tags: Ok(value.tags) }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct User {
             active_at: ::std::result::Result<
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -10925,7 +10925,7 @@ ignored).
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct UserCore {
             active_at: ::std::result::Result<
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -11194,7 +11194,7 @@ ignored).
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct UserListItem {
             active_at: ::std::result::Result<
                 ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
@@ -12489,6 +12489,211 @@ ignored).
                 }
             }
         }
+        impl ::std::fmt::Debug for Dashboard {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("Dashboard")
+                    .field("api_key", &"[redacted]")
+                    .field("can_edit", &self.can_edit)
+                    .field("created_at", &self.created_at)
+                    .field("dashboard_filters_enabled", &self.dashboard_filters_enabled)
+                    .field("id", &self.id)
+                    .field("is_archived", &self.is_archived)
+                    .field("is_draft", &self.is_draft)
+                    .field("is_favorite", &self.is_favorite)
+                    .field("layout", &self.layout)
+                    .field("name", &self.name)
+                    .field("options", &self.options)
+                    .field("public_url", &self.public_url)
+                    .field("slug", &self.slug)
+                    .field("tags", &self.tags)
+                    .field("updated_at", &self.updated_at)
+                    .field("user", &self.user)
+                    .field("user_id", &self.user_id)
+                    .field("version", &self.version)
+                    .field("widgets", &self.widgets)
+                    .finish()
+            }
+        }
+        impl ::std::fmt::Debug for DashboardShare {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("DashboardShare")
+                    .field("api_key", &"[redacted]")
+                    .field("public_url", &self.public_url)
+                    .finish()
+            }
+        }
+        impl ::std::fmt::Debug for Query {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("Query")
+                    .field("api_key", &"[redacted]")
+                    .field("can_edit", &self.can_edit)
+                    .field("created_at", &self.created_at)
+                    .field("data_source_id", &self.data_source_id)
+                    .field("description", &self.description)
+                    .field("id", &self.id)
+                    .field("is_archived", &self.is_archived)
+                    .field("is_draft", &self.is_draft)
+                    .field("is_favorite", &self.is_favorite)
+                    .field("is_safe", &self.is_safe)
+                    .field("last_modified_by", &self.last_modified_by)
+                    .field("latest_query_data_id", &self.latest_query_data_id)
+                    .field("name", &self.name)
+                    .field("options", &self.options)
+                    .field("query", &self.query)
+                    .field("query_hash", &self.query_hash)
+                    .field("schedule", &self.schedule)
+                    .field("tags", &self.tags)
+                    .field("updated_at", &self.updated_at)
+                    .field("user", &self.user)
+                    .field("version", &self.version)
+                    .field("visualizations", &self.visualizations)
+                    .finish()
+            }
+        }
+        impl ::std::fmt::Debug for QueryCore {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("QueryCore")
+                    .field("api_key", &"[redacted]")
+                    .field("created_at", &self.created_at)
+                    .field("data_source_id", &self.data_source_id)
+                    .field("description", &self.description)
+                    .field("id", &self.id)
+                    .field("is_archived", &self.is_archived)
+                    .field("is_draft", &self.is_draft)
+                    .field("is_safe", &self.is_safe)
+                    .field("latest_query_data_id", &self.latest_query_data_id)
+                    .field("name", &self.name)
+                    .field("options", &self.options)
+                    .field("query", &self.query)
+                    .field("query_hash", &self.query_hash)
+                    .field("schedule", &self.schedule)
+                    .field("tags", &self.tags)
+                    .field("updated_at", &self.updated_at)
+                    .field("version", &self.version)
+                    .finish()
+            }
+        }
+        impl ::std::fmt::Debug for QueryListItem {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("QueryListItem")
+                    .field("api_key", &"[redacted]")
+                    .field("created_at", &self.created_at)
+                    .field("data_source_id", &self.data_source_id)
+                    .field("description", &self.description)
+                    .field("id", &self.id)
+                    .field("is_archived", &self.is_archived)
+                    .field("is_draft", &self.is_draft)
+                    .field("is_favorite", &self.is_favorite)
+                    .field("is_safe", &self.is_safe)
+                    .field("last_modified_by_id", &self.last_modified_by_id)
+                    .field("latest_query_data_id", &self.latest_query_data_id)
+                    .field("name", &self.name)
+                    .field("options", &self.options)
+                    .field("query", &self.query)
+                    .field("query_hash", &self.query_hash)
+                    .field("retrieved_at", &self.retrieved_at)
+                    .field("runtime", &self.runtime)
+                    .field("schedule", &self.schedule)
+                    .field("tags", &self.tags)
+                    .field("updated_at", &self.updated_at)
+                    .field("user", &self.user)
+                    .field("version", &self.version)
+                    .finish()
+            }
+        }
+        impl ::std::fmt::Debug for RecentQuery {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("RecentQuery")
+                    .field("api_key", &"[redacted]")
+                    .field("created_at", &self.created_at)
+                    .field("data_source_id", &self.data_source_id)
+                    .field("description", &self.description)
+                    .field("id", &self.id)
+                    .field("is_archived", &self.is_archived)
+                    .field("is_draft", &self.is_draft)
+                    .field("is_favorite", &self.is_favorite)
+                    .field("is_safe", &self.is_safe)
+                    .field("last_modified_by_id", &self.last_modified_by_id)
+                    .field("latest_query_data_id", &self.latest_query_data_id)
+                    .field("name", &self.name)
+                    .field("options", &self.options)
+                    .field("query", &self.query)
+                    .field("query_hash", &self.query_hash)
+                    .field("schedule", &self.schedule)
+                    .field("tags", &self.tags)
+                    .field("updated_at", &self.updated_at)
+                    .field("user_id", &self.user_id)
+                    .field("version", &self.version)
+                    .finish()
+            }
+        }
+        impl ::std::fmt::Debug for SessionApiUser {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("SessionApiUser")
+                    .field("api_key", &"[redacted]")
+                    .field("permissions", &self.permissions)
+                    .finish()
+            }
+        }
+        impl ::std::fmt::Debug for User {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("User")
+                    .field("active_at", &self.active_at)
+                    .field("api_key", &"[redacted]")
+                    .field("auth_type", &self.auth_type)
+                    .field("created_at", &self.created_at)
+                    .field("disabled_at", &self.disabled_at)
+                    .field("email", &self.email)
+                    .field("groups", &self.groups)
+                    .field("id", &self.id)
+                    .field("is_disabled", &self.is_disabled)
+                    .field("is_email_verified", &self.is_email_verified)
+                    .field("is_invitation_pending", &self.is_invitation_pending)
+                    .field("name", &self.name)
+                    .field("profile_image_url", &self.profile_image_url)
+                    .field("updated_at", &self.updated_at)
+                    .finish()
+            }
+        }
+        impl ::std::fmt::Debug for UserCore {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("UserCore")
+                    .field("active_at", &self.active_at)
+                    .field("api_key", &"[redacted]")
+                    .field("auth_type", &self.auth_type)
+                    .field("created_at", &self.created_at)
+                    .field("disabled_at", &self.disabled_at)
+                    .field("email", &self.email)
+                    .field("id", &self.id)
+                    .field("is_disabled", &self.is_disabled)
+                    .field("is_email_verified", &self.is_email_verified)
+                    .field("is_invitation_pending", &self.is_invitation_pending)
+                    .field("name", &self.name)
+                    .field("profile_image_url", &self.profile_image_url)
+                    .field("updated_at", &self.updated_at)
+                    .finish()
+            }
+        }
+        impl ::std::fmt::Debug for UserListItem {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("UserListItem")
+                    .field("active_at", &self.active_at)
+                    .field("api_key", &"[redacted]")
+                    .field("auth_type", &self.auth_type)
+                    .field("created_at", &self.created_at)
+                    .field("disabled_at", &self.disabled_at)
+                    .field("email", &self.email)
+                    .field("groups", &self.groups)
+                    .field("id", &self.id)
+                    .field("is_disabled", &self.is_disabled)
+                    .field("is_email_verified", &self.is_email_verified)
+                    .field("is_invitation_pending", &self.is_invitation_pending)
+                    .field("name", &self.name)
+                    .field("profile_image_url", &self.profile_image_url)
+                    .field("updated_at", &self.updated_at)
+                    .finish()
+            }
+        }
     }
     /// Generation of default values for serde.
     pub mod defaults {
@@ -12529,6 +12734,211 @@ ignored).
             fn from(value: String) -> Self {
                 Self(value.into())
             }
+        }
+    }
+    impl ::std::fmt::Debug for Dashboard {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("Dashboard")
+                .field("api_key", &"[redacted]")
+                .field("can_edit", &self.can_edit)
+                .field("created_at", &self.created_at)
+                .field("dashboard_filters_enabled", &self.dashboard_filters_enabled)
+                .field("id", &self.id)
+                .field("is_archived", &self.is_archived)
+                .field("is_draft", &self.is_draft)
+                .field("is_favorite", &self.is_favorite)
+                .field("layout", &self.layout)
+                .field("name", &self.name)
+                .field("options", &self.options)
+                .field("public_url", &self.public_url)
+                .field("slug", &self.slug)
+                .field("tags", &self.tags)
+                .field("updated_at", &self.updated_at)
+                .field("user", &self.user)
+                .field("user_id", &self.user_id)
+                .field("version", &self.version)
+                .field("widgets", &self.widgets)
+                .finish()
+        }
+    }
+    impl ::std::fmt::Debug for DashboardShare {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("DashboardShare")
+                .field("api_key", &"[redacted]")
+                .field("public_url", &self.public_url)
+                .finish()
+        }
+    }
+    impl ::std::fmt::Debug for Query {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("Query")
+                .field("api_key", &"[redacted]")
+                .field("can_edit", &self.can_edit)
+                .field("created_at", &self.created_at)
+                .field("data_source_id", &self.data_source_id)
+                .field("description", &self.description)
+                .field("id", &self.id)
+                .field("is_archived", &self.is_archived)
+                .field("is_draft", &self.is_draft)
+                .field("is_favorite", &self.is_favorite)
+                .field("is_safe", &self.is_safe)
+                .field("last_modified_by", &self.last_modified_by)
+                .field("latest_query_data_id", &self.latest_query_data_id)
+                .field("name", &self.name)
+                .field("options", &self.options)
+                .field("query", &self.query)
+                .field("query_hash", &self.query_hash)
+                .field("schedule", &self.schedule)
+                .field("tags", &self.tags)
+                .field("updated_at", &self.updated_at)
+                .field("user", &self.user)
+                .field("version", &self.version)
+                .field("visualizations", &self.visualizations)
+                .finish()
+        }
+    }
+    impl ::std::fmt::Debug for QueryCore {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("QueryCore")
+                .field("api_key", &"[redacted]")
+                .field("created_at", &self.created_at)
+                .field("data_source_id", &self.data_source_id)
+                .field("description", &self.description)
+                .field("id", &self.id)
+                .field("is_archived", &self.is_archived)
+                .field("is_draft", &self.is_draft)
+                .field("is_safe", &self.is_safe)
+                .field("latest_query_data_id", &self.latest_query_data_id)
+                .field("name", &self.name)
+                .field("options", &self.options)
+                .field("query", &self.query)
+                .field("query_hash", &self.query_hash)
+                .field("schedule", &self.schedule)
+                .field("tags", &self.tags)
+                .field("updated_at", &self.updated_at)
+                .field("version", &self.version)
+                .finish()
+        }
+    }
+    impl ::std::fmt::Debug for QueryListItem {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("QueryListItem")
+                .field("api_key", &"[redacted]")
+                .field("created_at", &self.created_at)
+                .field("data_source_id", &self.data_source_id)
+                .field("description", &self.description)
+                .field("id", &self.id)
+                .field("is_archived", &self.is_archived)
+                .field("is_draft", &self.is_draft)
+                .field("is_favorite", &self.is_favorite)
+                .field("is_safe", &self.is_safe)
+                .field("last_modified_by_id", &self.last_modified_by_id)
+                .field("latest_query_data_id", &self.latest_query_data_id)
+                .field("name", &self.name)
+                .field("options", &self.options)
+                .field("query", &self.query)
+                .field("query_hash", &self.query_hash)
+                .field("retrieved_at", &self.retrieved_at)
+                .field("runtime", &self.runtime)
+                .field("schedule", &self.schedule)
+                .field("tags", &self.tags)
+                .field("updated_at", &self.updated_at)
+                .field("user", &self.user)
+                .field("version", &self.version)
+                .finish()
+        }
+    }
+    impl ::std::fmt::Debug for RecentQuery {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("RecentQuery")
+                .field("api_key", &"[redacted]")
+                .field("created_at", &self.created_at)
+                .field("data_source_id", &self.data_source_id)
+                .field("description", &self.description)
+                .field("id", &self.id)
+                .field("is_archived", &self.is_archived)
+                .field("is_draft", &self.is_draft)
+                .field("is_favorite", &self.is_favorite)
+                .field("is_safe", &self.is_safe)
+                .field("last_modified_by_id", &self.last_modified_by_id)
+                .field("latest_query_data_id", &self.latest_query_data_id)
+                .field("name", &self.name)
+                .field("options", &self.options)
+                .field("query", &self.query)
+                .field("query_hash", &self.query_hash)
+                .field("schedule", &self.schedule)
+                .field("tags", &self.tags)
+                .field("updated_at", &self.updated_at)
+                .field("user_id", &self.user_id)
+                .field("version", &self.version)
+                .finish()
+        }
+    }
+    impl ::std::fmt::Debug for SessionApiUser {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("SessionApiUser")
+                .field("api_key", &"[redacted]")
+                .field("permissions", &self.permissions)
+                .finish()
+        }
+    }
+    impl ::std::fmt::Debug for User {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("User")
+                .field("active_at", &self.active_at)
+                .field("api_key", &"[redacted]")
+                .field("auth_type", &self.auth_type)
+                .field("created_at", &self.created_at)
+                .field("disabled_at", &self.disabled_at)
+                .field("email", &self.email)
+                .field("groups", &self.groups)
+                .field("id", &self.id)
+                .field("is_disabled", &self.is_disabled)
+                .field("is_email_verified", &self.is_email_verified)
+                .field("is_invitation_pending", &self.is_invitation_pending)
+                .field("name", &self.name)
+                .field("profile_image_url", &self.profile_image_url)
+                .field("updated_at", &self.updated_at)
+                .finish()
+        }
+    }
+    impl ::std::fmt::Debug for UserCore {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("UserCore")
+                .field("active_at", &self.active_at)
+                .field("api_key", &"[redacted]")
+                .field("auth_type", &self.auth_type)
+                .field("created_at", &self.created_at)
+                .field("disabled_at", &self.disabled_at)
+                .field("email", &self.email)
+                .field("id", &self.id)
+                .field("is_disabled", &self.is_disabled)
+                .field("is_email_verified", &self.is_email_verified)
+                .field("is_invitation_pending", &self.is_invitation_pending)
+                .field("name", &self.name)
+                .field("profile_image_url", &self.profile_image_url)
+                .field("updated_at", &self.updated_at)
+                .finish()
+        }
+    }
+    impl ::std::fmt::Debug for UserListItem {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("UserListItem")
+                .field("active_at", &self.active_at)
+                .field("api_key", &"[redacted]")
+                .field("auth_type", &self.auth_type)
+                .field("created_at", &self.created_at)
+                .field("disabled_at", &self.disabled_at)
+                .field("email", &self.email)
+                .field("groups", &self.groups)
+                .field("id", &self.id)
+                .field("is_disabled", &self.is_disabled)
+                .field("is_email_verified", &self.is_email_verified)
+                .field("is_invitation_pending", &self.is_invitation_pending)
+                .field("name", &self.name)
+                .field("profile_image_url", &self.profile_image_url)
+                .field("updated_at", &self.updated_at)
+                .finish()
         }
     }
 }
@@ -15324,7 +15734,7 @@ pub mod builder {
     /**Builder for [`Client::get_public_dashboard`]
 
 [`Client::get_public_dashboard`]: super::Client::get_public_dashboard*/
-    #[derive(Debug, Clone)]
+    #[derive(Clone)]
     pub struct GetPublicDashboard<'a> {
         client: &'a super::Client,
         token: Result<::std::string::String, String>,
@@ -20848,6 +21258,14 @@ pub mod builder {
                 }
                 _ => Err(Error::UnexpectedResponse(response)),
             }
+        }
+    }
+    impl<'a> ::std::fmt::Debug for GetPublicDashboard<'a> {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("GetPublicDashboard")
+                .field("client", &self.client)
+                .field("token", &"[redacted]")
+                .finish()
         }
     }
 }
