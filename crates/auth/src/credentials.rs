@@ -4,8 +4,8 @@
 //! | kind | type | APIs | renews on |
 //! | --- | --- | --- | --- |
 //! | static API key (header or query, optional prefix) | [`ApiKey`] | MONARC, Serenytics, TONalytica | never |
-//! | OAuth2 access token with rotating refresh token | an [`Authorizer`] in its own module (Scanalytics issue) | Scanalytics | 401: refresh once (single-flight), resend once |
-//! | cookie session with CSRF header | an [`Authorizer`] in its own module (Scout issue) | Scout | 403: log in once (single-flight), resend once |
+//! | OAuth2 access token with rotating refresh token | [`crate::oauth2::OAuth2`] | Scanalytics | expiry (proactively) and 401: refresh once (single-flight), resend once |
+//! | cookie session with CSRF header | [`crate::CookieSession`] | Scout | 403: log in once (single-flight), resend once |
 //!
 //! The generated crates never see the kind: their hooks call [`Authorizer::authorize`] before a
 //! request and [`Authorizer::renew`] when the server rejects the credential.
@@ -36,6 +36,10 @@ pub enum AuthError {
     /// The credential is no longer valid and cannot be renewed without the user.
     #[error("re-authentication needed: {0}")]
     ReauthenticationRequired(String),
+    /// The credential could not be obtained or renewed right now (token endpoint unreachable or
+    /// refusing for another reason than the grant), or cannot be placed in this request.
+    #[error("credential unavailable: {0}")]
+    Unavailable(String),
 }
 
 /// A credential that can authorize requests. Implementations must not print secrets in `Debug`.
@@ -68,6 +72,12 @@ pub trait Authorizer: Send + Sync + fmt::Debug + 'static {
     ) -> BoxFuture<'a, Result<bool, AuthError>> {
         let _ = (status, rejected);
         Box::pin(async { Ok(false) })
+    }
+
+    /// The client-side rate limiter and 429 retry policy of the client this credential belongs
+    /// to; [`crate::hooks::exec`] applies it to every send. Default: none.
+    fn send_policy(&self) -> Option<&crate::rate_limit::SendPolicy> {
+        None
     }
 }
 

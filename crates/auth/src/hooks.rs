@@ -157,7 +157,10 @@ pub async fn exec(
     async move {
         let renewable = auth.authorizer().filter(|a| a.can_renew());
         let retry = renewable.and_then(|_| request.try_clone());
-        let mut response = client.execute(request).await.map_err(|e| e.without_url())?;
+        // Rate limit and 429 retries (idempotent operations only), when the credential has a policy.
+        let policy = auth.authorizer().and_then(|a| a.send_policy());
+        let idempotent = operation.is_some_and(|o| o.is_idempotent());
+        let mut response = crate::rate_limit::send(client, policy, idempotent, request).await?;
 
         if let (Some(mut again), Some(authorizer)) = (retry, renewable) {
             let status = response.status();
@@ -166,7 +169,7 @@ pub async fn exec(
             {
                 // The renewed credential replaces the old one in place.
                 if authorize(auth, api, operation_id, &mut again).await.is_ok() {
-                    response = client.execute(again).await.map_err(|e| e.without_url())?;
+                    response = crate::rate_limit::send(client, policy, idempotent, again).await?;
                 }
             }
         }

@@ -6,11 +6,17 @@ mod config;
 mod credentials;
 mod error;
 pub mod hooks;
+pub mod oauth2;
+pub mod rate_limit;
 mod secret;
+mod session;
+pub mod tls;
 
 pub use api::{ApiDescription, KeyLocation, Operation, QueryRange, SchemeKind, SecurityScheme};
 pub use config::{ensure_crypto_provider, ClientConfig, ConfigError};
 pub use credentials::{ApiKey, Auth, AuthError, Authorizer};
-pub use error::{message_of, ApiError, RawBody};
+pub use error::{message_of, retry_after, ApiError, RawBody};
 pub use hooks::HookError;
 pub use secret::Secret;
+pub use session::{CookieSession, SessionError};
+pub use tls::CertificateFingerprint;
