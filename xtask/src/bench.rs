@@ -12,6 +12,9 @@ pub struct BenchArgs {
     /// Requests per client in the overhead benchmark.
     #[arg(long, default_value_t = 4000)]
     pub requests: usize,
+    /// Skip the regeneration timings (the release build of xtask takes minutes the first time).
+    #[arg(long)]
+    pub skip_regenerate: bool,
     /// Skip the cold build measurement (about a minute on 2 cores).
     #[arg(long)]
     pub skip_cold_build: bool,
@@ -19,8 +22,10 @@ pub struct BenchArgs {
 
 pub fn run(args: &BenchArgs) -> Result<(), String> {
     let root = workspace::root();
-    regenerate_time(&root)?;
-    regenerate_time_release(&root)?;
+    if !args.skip_regenerate {
+        regenerate_time(&root)?;
+        regenerate_time_release(&root)?;
+    }
     client_overhead(&root, args.requests)?;
     if !args.skip_cold_build {
         cold_build(&root, "monarc-stats")?;
@@ -96,7 +101,7 @@ fn client_overhead(root: &Path, requests: usize) -> Result<(), String> {
             "bench",
             "--quiet",
             "-p",
-            "workspace-tests",
+            "client-benches",
             "--bench",
             "client_overhead",
             "--",

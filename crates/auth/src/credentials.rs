@@ -74,6 +74,7 @@ pub trait Authorizer: Send + Sync + fmt::Debug + 'static {
         Box::pin(async { Ok(false) })
     }
 
+    #[cfg(feature = "rate-limit")]
     /// The client-side rate limiter and 429 retry policy of the client this credential belongs
     /// to; [`crate::hooks::exec`] applies it to every send. Default: none.
     fn send_policy(&self) -> Option<&crate::rate_limit::SendPolicy> {

@@ -157,10 +157,8 @@ pub async fn exec(
     async move {
         let renewable = auth.authorizer().filter(|a| a.can_renew());
         let retry = renewable.and_then(|_| request.try_clone());
-        // Rate limit and 429 retries (idempotent operations only), when the credential has a policy.
-        let policy = auth.authorizer().and_then(|a| a.send_policy());
         let idempotent = operation.is_some_and(|o| o.is_idempotent());
-        let mut response = crate::rate_limit::send(client, policy, idempotent, request).await?;
+        let mut response = send(client, auth, idempotent, request).await?;
 
         if let (Some(mut again), Some(authorizer)) = (retry, renewable) {
             let status = response.status();
@@ -169,7 +167,7 @@ pub async fn exec(
             {
                 // The renewed credential replaces the old one in place.
                 if authorize(auth, api, operation_id, &mut again).await.is_ok() {
-                    response = crate::rate_limit::send(client, policy, idempotent, again).await?;
+                    response = send(client, auth, idempotent, again).await?;
                 }
             }
         }
@@ -183,6 +181,30 @@ pub async fn exec(
     }
     .instrument(span.clone())
     .await
+}
+
+/// One send: through the credential's rate limit and 429 retries (idempotent operations only)
+/// when it has a send policy.
+#[cfg(feature = "rate-limit")]
+async fn send(
+    client: &reqwest::Client,
+    auth: &Auth,
+    idempotent: bool,
+    request: Request,
+) -> reqwest::Result<Response> {
+    let policy = auth.authorizer().and_then(|a| a.send_policy());
+    crate::rate_limit::send(client, policy, idempotent, request).await
+}
+
+/// One send (this build has no rate limiting).
+#[cfg(not(feature = "rate-limit"))]
+async fn send(
+    client: &reqwest::Client,
+    _auth: &Auth,
+    _idempotent: bool,
+    request: Request,
+) -> reqwest::Result<Response> {
+    client.execute(request).await.map_err(|e| e.without_url())
 }
 
 /// Reads at most [`ERROR_BODY_LIMIT`] bytes of an error response and rebuilds the response around

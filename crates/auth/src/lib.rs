@@ -6,7 +6,9 @@ mod config;
 mod credentials;
 mod error;
 pub mod hooks;
+#[cfg(feature = "oauth2")]
 pub mod oauth2;
+#[cfg(feature = "rate-limit")]
 pub mod rate_limit;
 mod secret;
 mod session;
