@@ -230,27 +230,7 @@ fn gate_json_schema(file: &mut syn::File) {
         }
     }
     fn gate_derive(attrs: &mut Vec<syn::Attribute>) {
-        let mut gated = false;
-        for attr in attrs.iter_mut() {
-            if !attr.path().is_ident("derive") {
-                continue;
-            }
-            let Ok(paths) = attr.parse_args_with(
-                syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
-            ) else {
-                continue;
-            };
-            let kept: Vec<&syn::Path> = paths
-                .iter()
-                .filter(|p| {
-                    let json_schema = p.segments.last().is_some_and(|s| s.ident == "JsonSchema");
-                    gated |= json_schema;
-                    !json_schema
-                })
-                .collect();
-            *attr = syn::parse_quote!(#[derive(#(#kept),*)]);
-        }
-        if gated {
+        if remove_derive(attrs, "JsonSchema") {
             attrs.push(
                 syn::parse_quote!(#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]),
             );
