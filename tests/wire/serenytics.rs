@@ -1168,7 +1168,10 @@ async fn formatted_data_request_and_response_are_typed() {
         result.columns_titles[0].datetime_format.as_deref(),
         Some("%Y-%m-%d")
     );
-    assert_eq!(result.data[1], vec![json!("2024-01-02"), Value::Null]);
+    assert_eq!(
+        result.data.as_ref().unwrap().get(1).unwrap().to_value().unwrap(),
+        json!(["2024-01-02", null])
+    );
     let err = c
         .query_formatted_data()
         .uuid(uuid(U2))

@@ -247,7 +247,7 @@ fn cases() -> Vec<Case> {
             }),
             "result Some(11)"),
         case!("get_query_result", "GET" "/api/query_results/{query_result_id}", "/api/query_results/11", body: None, answer: RESULT,
-            call!(c => { let r = c.get_query_result().query_result_id(11).send().await.unwrap().into_inner().query_result; let d = r.data.as_ref().unwrap(); format!("{} {} {}", d.columns.len(), d.rows[0]["name"], r.retrieved_at) }),
+            call!(c => { let r = c.get_query_result().query_result_id(11).send().await.unwrap().into_inner().query_result; let d = r.data.as_ref().unwrap(); format!("{} {} {}", d.columns.len(), d.rows.get(0).unwrap().to_value().unwrap()["name"], r.retrieved_at) }),
             "3 \"Alice\" 2023-06-09 10:12:15.204 UTC"),
         case!("get_query_latest_result_json", "GET" "/api/queries/{query_id}/results.json", "/api/queries/1/results.json", body: None, answer: RESULT,
             call!(c => format!("{:?}", c.get_query_latest_result_json().query_id(1).send().await.unwrap().into_inner().query_result.id)),

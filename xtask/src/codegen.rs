@@ -32,8 +32,19 @@ fn settings() -> GenerationSettings {
         .with_inner_type(quote!(analytics_auth::Auth))
         .with_derive("schemars::JsonSchema")
         .with_map_type("::std::collections::BTreeMap");
+    for (schema, rust_type) in REPLACED_SCHEMAS {
+        s.with_replacement(schema, rust_type, std::iter::empty());
+    }
     s
 }
+
+/// Schemas whose generated type is a hand-written one: large row arrays are kept as compact
+/// JSON text (`analytics_auth::rows::Rows`) instead of a `serde_json::Value` per cell, which
+/// takes six to ten times the body size in memory.
+const REPLACED_SCHEMAS: &[(&str, &str)] = &[
+    ("QueryResultRows", "analytics_auth::rows::Rows"),
+    ("FormattedDataRows", "analytics_auth::rows::Rows"),
+];
 
 /// Generates the crate source for `spec`.
 pub fn generate(spec: &Spec) -> Result<Generated, Vec<Problem>> {
@@ -403,7 +414,8 @@ fn security_tables(spec: &Spec, openapi: &OpenAPI) -> Result<TokenStream, Vec<Pr
                 .iter()
                 .map(|r| r.keys().cloned().collect())
                 .collect();
-            let query = query_facts(item.parameters.iter().chain(&op.parameters));
+            let mut query = query_facts(item.parameters.iter().chain(&op.parameters));
+            query.streams_body = streams_success_body(openapi, op);
             ops.push((id, method.to_uppercase(), path.clone(), alternatives, query));
         }
     }
@@ -481,6 +493,7 @@ fn security_tables(spec: &Spec, openapi: &OpenAPI) -> Result<TokenStream, Vec<Pr
             quote!(analytics_auth::QueryRange { name: #name, min: #min, max: #max })
         });
         let comma = &query.comma_separated;
+        let streams = query.streams_body;
         quote!(analytics_auth::Operation {
             id: #id,
             method: #method,
@@ -488,6 +501,7 @@ fn security_tables(spec: &Spec, openapi: &OpenAPI) -> Result<TokenStream, Vec<Pr
             security: &[#(#alternatives),*],
             query_ranges: &[#(#ranges),*],
             comma_separated: &[#(#comma),*],
+            streams_body: #streams,
         })
     });
     let title = &openapi.info.title;
@@ -531,6 +545,31 @@ struct QueryFacts {
     ranges: Vec<(String, Option<i64>, Option<i64>)>,
     /// Array parameters with `explode: false`.
     comma_separated: Vec<String>,
+    /// A success body that is not JSON (CSV, an archive): progenitor hands it over as a stream,
+    /// so the transport must not buffer it.
+    streams_body: bool,
+}
+
+/// Whether a 2xx response of `op` has a body that is not JSON.
+fn streams_success_body(openapi: &OpenAPI, op: &openapiv3::Operation) -> bool {
+    op.responses.responses.iter().any(|(status, response)| {
+        let success = matches!(status, openapiv3::StatusCode::Code(c) if (200..300).contains(c))
+            || matches!(status, openapiv3::StatusCode::Range(2));
+        let response = match response {
+            ReferenceOr::Item(r) => Some(r),
+            ReferenceOr::Reference { reference } => reference
+                .strip_prefix("#/components/responses/")
+                .and_then(|name| openapi.components.as_ref()?.responses.get(name))
+                .and_then(|r| r.as_item()),
+        };
+        success
+            && response.is_some_and(|r| {
+                r.content.keys().any(|media| {
+                    let media = media.split(';').next().unwrap_or_default().trim();
+                    media != "application/json" && !media.ends_with("+json")
+                })
+            })
+    })
 }
 
 fn query_facts<'a>(

@@ -230,7 +230,7 @@ fn check_manifest(spec: &Spec, generated: &Generated, text: &str) -> Result<(), 
 }
 
 /// The manifest lines that put `schemars` behind the crate feature the generated code tests.
-const SCHEMARS_FEATURE: &str = "schemars = [\"dep:schemars\"]";
+const SCHEMARS_FEATURE: &str = "schemars = [\"dep:schemars\", \"analytics-auth/schemars\"]";
 
 const BASE_DEPENDENCIES: &[&str] = &[
     "analytics-auth",

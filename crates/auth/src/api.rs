@@ -40,6 +40,9 @@ pub struct Operation {
     /// Array query parameters sent comma-separated (`style: form, explode: false`), which
     /// progenitor would otherwise repeat (`a=1&a=2`).
     pub comma_separated: &'static [&'static str],
+    /// The success body is not JSON (CSV, an archive) and is handed to the caller as a stream:
+    /// it is not buffered and has no size limit.
+    pub streams_body: bool,
 }
 
 /// Inclusive bounds of an integer query parameter.

@@ -18,7 +18,10 @@ use reqwest::header::{HeaderName, HeaderValue};
 use reqwest::StatusCode;
 
 use crate::api::{KeyLocation, SchemeKind, SecurityScheme};
+use crate::body::BodyLimits;
+use crate::retry::RetryPolicy;
 use crate::secret::Secret;
+use crate::transport::Transport;
 
 /// Why a credential could not be applied or renewed. Never contains the secret.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -86,13 +89,17 @@ pub trait Authorizer: Send + Sync + fmt::Debug + 'static {
 #[derive(Clone)]
 pub struct Auth {
     authorizer: Option<Arc<dyn Authorizer>>,
+    transport: Transport,
 }
 
 impl Auth {
     /// No credentials: operations are sent as they are (some servers disable auth).
     pub fn none() -> Self {
         crate::config::ensure_crypto_provider();
-        Auth { authorizer: None }
+        Auth {
+            authorizer: None,
+            transport: Transport::default(),
+        }
     }
 
     /// A static API key, placed wherever the operation's API-key scheme says (header, query
@@ -118,11 +125,34 @@ impl Auth {
         crate::config::ensure_crypto_provider();
         Auth {
             authorizer: Some(Arc::new(authorizer)),
+            transport: Transport::default(),
         }
     }
 
     pub fn authorizer(&self) -> Option<&dyn Authorizer> {
         self.authorizer.as_deref()
+    }
+
+    /// The same credential with another transport policy (retries, retry budget, body limits).
+    pub fn with_transport(mut self, transport: Transport) -> Self {
+        self.transport = transport;
+        self
+    }
+
+    /// The same credential with another retry policy (the budget stays shared).
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.transport = self.transport.with_retry(retry);
+        self
+    }
+
+    /// The same credential with other response-body limits.
+    pub fn with_body_limits(mut self, limits: BodyLimits) -> Self {
+        self.transport = self.transport.with_body_limits(limits);
+        self
+    }
+
+    pub fn transport(&self) -> &Transport {
+        &self.transport
     }
 }
 

@@ -8,6 +8,7 @@ use progenitor_client::Error as ProgenitorError;
 use reqwest::StatusCode;
 use serde_json::Value;
 
+use crate::body::BodyError;
 use crate::hooks::ErrorBody;
 
 /// Characters of a response body kept in an error's excerpt.
@@ -59,6 +60,11 @@ pub enum ApiError<E = ()> {
     InvalidResponse { reason: String, body: RawBody },
     /// The request never completed: connection refused or reset, timeout, a body cut short.
     Transport(reqwest::Error),
+    /// The response body is larger than the client's limit (`BodyLimits::max_bytes`); it was not
+    /// read further.
+    BodyTooLarge { limit: usize },
+    /// The response body stopped arriving for longer than `BodyLimits::stall_timeout`.
+    BodyStalled { after: Duration },
     /// The credential could not be applied or renewed.
     Auth(String),
     /// The request was rejected before sending (a parameter out of range, an unencodable value).
@@ -166,7 +172,7 @@ impl<E: serde::Serialize> From<ProgenitorError<E>> for ApiError<E> {
             },
             ProgenitorError::CommunicationError(e)
             | ProgenitorError::InvalidUpgrade(e)
-            | ProgenitorError::ResponseBodyError(e) => ApiError::Transport(e.without_url()),
+            | ProgenitorError::ResponseBodyError(e) => ApiError::from(e),
             ProgenitorError::InvalidRequest(s) => ApiError::InvalidInput(s),
             ProgenitorError::Custom(s) => {
                 match s.strip_prefix(crate::hooks::INVALID_INPUT_PREFIX) {
@@ -175,6 +181,25 @@ impl<E: serde::Serialize> From<ProgenitorError<E>> for ApiError<E> {
                 }
             }
         }
+    }
+}
+
+impl<E> From<reqwest::Error> for ApiError<E> {
+    /// A transport error, or the body limit it carries.
+    fn from(error: reqwest::Error) -> Self {
+        let mut source = std::error::Error::source(&error);
+        while let Some(cause) = source {
+            match cause.downcast_ref::<BodyError>() {
+                Some(BodyError::TooLarge { limit }) => {
+                    return ApiError::BodyTooLarge { limit: *limit }
+                }
+                Some(BodyError::Stalled { after }) => {
+                    return ApiError::BodyStalled { after: *after }
+                }
+                None => source = cause.source(),
+            }
+        }
+        ApiError::Transport(error.without_url())
     }
 }
 
@@ -234,6 +259,14 @@ impl<E> fmt::Display for ApiError<E> {
                 };
                 write!(f, "{kind}: {e}")
             }
+            ApiError::BodyTooLarge { limit } => {
+                write!(f, "response body larger than the {limit}-byte limit")
+            }
+            ApiError::BodyStalled { after } => write!(
+                f,
+                "response body stalled: nothing arrived for {} s",
+                after.as_secs_f64()
+            ),
             ApiError::Auth(s) => write!(f, "authentication failed: {s}"),
             ApiError::InvalidInput(s) => write!(f, "invalid input: {s}"),
         }

@@ -5,8 +5,13 @@ use futures::StreamExt;
 use reqwest::{Request, Response};
 use tracing::Instrument;
 
+use std::time::Duration;
+
 use crate::api::{ApiDescription, Operation};
+use crate::body;
 use crate::credentials::{Auth, AuthError};
+use crate::error::retry_after;
+use crate::retry::Attempt;
 
 /// progenitor adds `api-version: <info.version>` to every request; none of our APIs define it.
 const PROGENITOR_VERSION_HEADER: &str = "api-version";
@@ -135,9 +140,12 @@ pub async fn authorize(
     })
 }
 
-/// Sends the request. When the server rejects the credential and the credential can be renewed,
-/// renews it and resends once. Error bodies are buffered (bounded) into an [`ErrorBody`].
-/// Transport errors never carry the URL, which may hold a query-string key.
+/// Sends the request under the client's [`crate::Transport`]: rate limit (when the credential
+/// has one), retries of transient failures within the retry budget, and — when the server rejects
+/// a renewable credential — one renewal and resend. Bodies are then read within the body limits:
+/// JSON bodies whole (so that decoding needs no second copy), error bodies up to
+/// [`ERROR_BODY_LIMIT`], streamed bodies watched for stalls. Errors never carry the URL, which
+/// may hold a query-string key.
 pub async fn exec(
     client: &reqwest::Client,
     auth: &Auth,
@@ -153,14 +161,17 @@ pub async fn exec(
         method = operation.map_or("", |o| o.method),
         path = operation.map_or("", |o| o.path),
         status = tracing::field::Empty,
+        attempt = tracing::field::Empty,
+        duration_ms = tracing::field::Empty,
     );
     async move {
+        let started = tokio::time::Instant::now();
         let renewable = auth.authorizer().filter(|a| a.can_renew());
-        let retry = renewable.and_then(|_| request.try_clone());
+        let renewal = renewable.and_then(|_| request.try_clone());
         let idempotent = operation.is_some_and(|o| o.is_idempotent());
         let mut response = send(client, auth, idempotent, request).await?;
 
-        if let (Some(mut again), Some(authorizer)) = (retry, renewable) {
+        if let (Some(mut again), Some(authorizer)) = (renewal, renewable) {
             let status = response.status();
             if matches!(status.as_u16(), 401 | 403)
                 && authorizer.renew(status, &again).await.unwrap_or(false)
@@ -171,52 +182,101 @@ pub async fn exec(
                 }
             }
         }
-        tracing::Span::current().record("status", response.status().as_u16());
+        let span = tracing::Span::current();
+        span.record("status", response.status().as_u16());
+        span.record("duration_ms", started.elapsed().as_millis() as u64);
 
-        if response.status().is_success() {
-            Ok(response)
+        let limits = auth.transport().body_limits();
+        if !response.status().is_success() {
+            Ok(buffer_error_body(response, limits.stall_timeout).await)
+        } else if operation.is_some_and(|o| o.streams_body) {
+            Ok(body::watch(response, limits.stall_timeout))
         } else {
-            buffer_error_body(response).await
+            Ok(body::buffer(response, limits).await)
         }
     }
-    .instrument(span.clone())
+    .instrument(span)
     .await
 }
 
-/// One send: through the credential's rate limit and 429 retries (idempotent operations only)
-/// when it has a send policy.
-#[cfg(feature = "rate-limit")]
+/// One logical send: waits for the credential's rate limiter (if any) before every attempt and
+/// retries transient failures as the retry policy and budget allow. A request whose body cannot
+/// be cloned (a stream) is sent once.
 async fn send(
     client: &reqwest::Client,
     auth: &Auth,
     idempotent: bool,
     request: Request,
 ) -> reqwest::Result<Response> {
-    let policy = auth.authorizer().and_then(|a| a.send_policy());
-    crate::rate_limit::send(client, policy, idempotent, request).await
-}
+    let transport = auth.transport();
+    #[cfg(feature = "rate-limit")]
+    let send_policy = auth.authorizer().and_then(|a| a.send_policy());
+    #[cfg(feature = "rate-limit")]
+    let policy = send_policy
+        .and_then(|p| p.retry().copied())
+        .unwrap_or(*transport.retry());
+    #[cfg(not(feature = "rate-limit"))]
+    let policy = *transport.retry();
+    let budget = transport.retry_budget();
 
-/// One send (this build has no rate limiting).
-#[cfg(not(feature = "rate-limit"))]
-async fn send(
-    client: &reqwest::Client,
-    _auth: &Auth,
-    _idempotent: bool,
-    request: Request,
-) -> reqwest::Result<Response> {
-    client.execute(request).await.map_err(|e| e.without_url())
+    let mut request = request;
+    let mut retries = 0;
+    let mut waited = Duration::ZERO;
+    loop {
+        let next = if retries < policy.max_retries {
+            request.try_clone()
+        } else {
+            None
+        };
+        #[cfg(feature = "rate-limit")]
+        if let Some(limiter) = send_policy.and_then(|p| p.limiter()) {
+            limiter.acquire().await;
+        }
+        tracing::Span::current().record("attempt", retries + 1);
+        let result = client.execute(request).await.map_err(|e| e.without_url());
+        let attempt = match &result {
+            Ok(response) => Attempt::of_status(response.status()),
+            Err(error) => Attempt::of_error(error),
+        };
+        if attempt == Attempt::Final {
+            budget.record_success();
+            return result;
+        }
+        budget.record_failure();
+        let server_wait = result.as_ref().ok().and_then(|r| retry_after(r.headers()));
+        let retry = match next {
+            Some(next) if attempt.may_retry(idempotent) && budget.allows_retry() => policy
+                .delay(retries, server_wait, waited)
+                .map(|delay| (delay, next)),
+            _ => None,
+        };
+        let Some((delay, next)) = retry else {
+            return result;
+        };
+        tracing::debug!(
+            attempt = retries + 1,
+            delay_ms = delay.as_millis() as u64,
+            outcome = ?attempt,
+            "retrying"
+        );
+        drop(result);
+        tokio::time::sleep(delay).await;
+        waited += delay;
+        retries += 1;
+        request = next;
+    }
 }
 
 /// Reads at most [`ERROR_BODY_LIMIT`] bytes of an error response and rebuilds the response around
-/// them. The rebuilt response has no URL (so it cannot leak a query-string key).
-async fn buffer_error_body(response: Response) -> reqwest::Result<Response> {
+/// them. The rebuilt response has no URL (so it cannot leak a query-string key). A body that
+/// breaks off or stalls keeps what arrived.
+async fn buffer_error_body(response: Response, stall_timeout: Duration) -> Response {
     let status = response.status();
     let version = response.version();
-    let headers = response.headers().clone();
+    let mut headers = response.headers().clone();
     let mut body = Vec::new();
     let mut stream = response.bytes_stream();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| e.without_url())?;
+    while let Ok(Some(Ok(chunk))) = tokio::time::timeout(stall_timeout, stream.next()).await {
         let room = ERROR_BODY_LIMIT - body.len();
         body.extend_from_slice(&chunk[..chunk.len().min(room)]);
         if body.len() == ERROR_BODY_LIMIT {
@@ -224,13 +284,13 @@ async fn buffer_error_body(response: Response) -> reqwest::Result<Response> {
         }
     }
     let body = Bytes::from(body);
-    let mut rebuilt = http::Response::new(body.clone());
-    *rebuilt.status_mut() = status;
-    *rebuilt.version_mut() = version;
-    *rebuilt.headers_mut() = headers;
     // The body is already decoded and may be shorter than announced.
-    rebuilt.headers_mut().remove(http::header::CONTENT_LENGTH);
-    rebuilt.headers_mut().remove(http::header::CONTENT_ENCODING);
-    rebuilt.extensions_mut().insert(ErrorBody(body));
-    Ok(Response::from(rebuilt))
+    headers.remove(http::header::CONTENT_LENGTH);
+    headers.remove(http::header::CONTENT_ENCODING);
+    let mut extensions = http::Extensions::new();
+    extensions.insert(ErrorBody(body.clone()));
+    body::rebuild(
+        (status, version, headers, extensions),
+        reqwest::Body::from(body),
+    )
 }

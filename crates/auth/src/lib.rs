@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod api;
+mod body;
 mod config;
 mod credentials;
 mod error;
@@ -10,10 +11,16 @@ pub mod hooks;
 pub mod oauth2;
 #[cfg(feature = "rate-limit")]
 pub mod rate_limit;
+pub mod rows;
+pub mod retry;
 mod secret;
 mod session;
 pub mod tls;
+mod transport;
 
+pub use body::{BodyError, BodyLimits};
+pub use retry::{RetryBudget, RetryPolicy};
+pub use transport::Transport;
 pub use api::{ApiDescription, KeyLocation, Operation, QueryRange, SchemeKind, SecurityScheme};
 pub use config::{ensure_crypto_provider, ClientConfig, ConfigError};
 pub use credentials::{ApiKey, Auth, AuthError, Authorizer};

@@ -1,10 +1,9 @@
-//! Client-side rate limiting and `429 Too Many Requests` retries.
+//! Client-side rate limiting.
 //!
 //! A [`SendPolicy`] belongs to one client (all its clones share it, and several clients of the
 //! same server account can share one): [`crate::hooks::exec`] passes every send — first attempts,
-//! credential resends and 429 retries alike — through its [`RateLimiter`], and retries an
-//! *idempotent* request that got a 429 after the server's `Retry-After` plus jitter, bounded by a
-//! [`RetryPolicy`].
+//! credential resends and retries alike — through its [`RateLimiter`]. It may also carry a
+//! [`RetryPolicy`] that replaces the client's (see [`crate::Transport`]).
 //!
 //! The limiter is [`governor`]'s GCRA with a small burst, one bucket per window (e.g. per minute
 //! *and* per hour). GCRA with burst `b` and emission interval `T` admits at most `b + ⌊W/T⌋`
@@ -22,7 +21,9 @@ use governor::clock::Clock;
 use governor::nanos::Nanos;
 use governor::state::{InMemoryState, NotKeyed};
 use governor::Quota;
-use reqwest::{Request, Response, StatusCode};
+use reqwest::Request;
+
+pub use crate::retry::RetryPolicy;
 
 /// At most `max` requests in any window of length `per`, in bursts of at most `burst`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -164,68 +165,8 @@ impl RateLimiter {
     }
 }
 
-/// How 429 answers to idempotent requests are retried.
-///
-/// Each wait is the server's `Retry-After` (or, without one, an exponential backoff from
-/// `base_delay`) plus a random jitter of up to 10 % (at least up to 100 ms), never less than
-/// `Retry-After`. A request is given up — the 429 is returned to the caller — after
-/// `max_retries` retries, when one wait would exceed `max_wait`, or when the waits together would
-/// exceed `total_wait`. Non-idempotent requests are never retried.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryPolicy {
-    pub max_retries: u32,
-    pub max_wait: Duration,
-    pub total_wait: Duration,
-    pub base_delay: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            max_retries: 3,
-            max_wait: Duration::from_secs(60),
-            total_wait: Duration::from_secs(120),
-            base_delay: Duration::from_secs(1),
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// No retries at all.
-    pub fn never() -> Self {
-        RetryPolicy {
-            max_retries: 0,
-            ..Self::default()
-        }
-    }
-
-    /// The wait before retry number `attempt + 1`, or `None` to give up. `waited` is the time
-    /// already spent waiting for this request.
-    pub fn delay(
-        &self,
-        attempt: u32,
-        retry_after: Option<Duration>,
-        waited: Duration,
-    ) -> Option<Duration> {
-        if attempt >= self.max_retries {
-            return None;
-        }
-        let base = retry_after.unwrap_or_else(|| {
-            self.base_delay
-                .saturating_mul(1u32 << attempt.min(16))
-                .min(self.max_wait)
-        });
-        if base > self.max_wait {
-            return None;
-        }
-        let spread = (base / 10).max(Duration::from_millis(100));
-        let delay = base + spread.mul_f64(fastrand::f64());
-        (waited + delay <= self.total_wait).then_some(delay)
-    }
-}
-
 /// What [`crate::hooks::exec`] does around each send for one client: the limiter every send
-/// waits for, and the 429 retry policy. Clones share the limiter.
+/// waits for, and optionally a retry policy that replaces the client's. Clones share the limiter.
 #[derive(Debug, Clone, Default)]
 pub struct SendPolicy {
     limiter: Option<RateLimiter>,
@@ -254,62 +195,6 @@ impl SendPolicy {
     pub fn retry(&self) -> Option<&RetryPolicy> {
         self.retry.as_ref()
     }
-}
-
-/// Sends `request` under `policy`: waits for the limiter before every attempt and retries an
-/// idempotent request after a 429 as the retry policy allows. Transport errors never carry the
-/// URL (it may hold a query-string token).
-pub async fn send(
-    client: &reqwest::Client,
-    policy: Option<&SendPolicy>,
-    idempotent: bool,
-    request: Request,
-) -> reqwest::Result<Response> {
-    let Some(policy) = policy else {
-        return client.execute(request).await.map_err(|e| e.without_url());
-    };
-    let retry = policy.retry.filter(|_| idempotent);
-    let mut request = request;
-    let mut attempt = 0;
-    let mut waited = Duration::ZERO;
-    loop {
-        let again = retry.and_then(|_| request.try_clone());
-        if let Some(limiter) = &policy.limiter {
-            limiter.acquire().await;
-        }
-        let response = client.execute(request).await.map_err(|e| e.without_url())?;
-        if response.status() != StatusCode::TOO_MANY_REQUESTS {
-            return Ok(response);
-        }
-        let (Some(next), Some(retry)) = (again, retry) else {
-            return Ok(response);
-        };
-        let Some(delay) = retry.delay(attempt, retry_after(response.headers()), waited) else {
-            return Ok(response);
-        };
-        tracing::debug!(
-            attempt = attempt + 1,
-            delay_ms = delay.as_millis() as u64,
-            "429 Too Many Requests: retrying after Retry-After"
-        );
-        drop(response);
-        tokio::time::sleep(delay).await;
-        waited += delay;
-        attempt += 1;
-        request = next;
-    }
-}
-
-/// `Retry-After` in seconds (the HTTP-date form is not used by the servers in this workspace).
-fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    headers
-        .get(reqwest::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .map(Duration::from_secs)
 }
 
 /// A credential-less [`crate::Authorizer`] that only carries a [`SendPolicy`]: requests go out
@@ -346,33 +231,6 @@ impl crate::Authorizer for Unauthenticated {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn retry_delays_honour_retry_after_and_bounds() {
-        let p = RetryPolicy::default();
-        for _ in 0..100 {
-            let d = p
-                .delay(0, Some(Duration::from_secs(2)), Duration::ZERO)
-                .unwrap();
-            assert!(
-                d >= Duration::from_secs(2) && d <= Duration::from_millis(2200),
-                "{d:?}"
-            );
-        }
-        assert_eq!(
-            p.delay(3, Some(Duration::from_secs(1)), Duration::ZERO),
-            None
-        );
-        assert_eq!(
-            p.delay(0, Some(Duration::from_secs(61)), Duration::ZERO),
-            None
-        );
-        assert_eq!(
-            p.delay(1, Some(Duration::from_secs(50)), Duration::from_secs(100)),
-            None
-        );
-        assert_eq!(RetryPolicy::never().delay(0, None, Duration::ZERO), None);
-    }
 
     #[tokio::test(start_paused = true)]
     async fn limiter_keeps_every_window_under_max() {

@@ -18,6 +18,7 @@ static API: ApiDescription = ApiDescription {
             security: &[&["KeyHeader"], &["KeyQuery"]],
             query_ranges: &[],
             comma_separated: &[],
+            streams_body: false,
         },
         Operation {
             id: "list_queries",
@@ -30,6 +31,7 @@ static API: ApiDescription = ApiDescription {
                 max: Some(250),
             }],
             comma_separated: &["ids"],
+            streams_body: false,
         },
         Operation {
             id: "public_status",
@@ -38,6 +40,7 @@ static API: ApiDescription = ApiDescription {
             security: &[],
             query_ranges: &[],
             comma_separated: &[],
+            streams_body: false,
         },
         Operation {
             id: "token_only",
@@ -46,6 +49,7 @@ static API: ApiDescription = ApiDescription {
             security: &[&["Bearer"]],
             query_ranges: &[],
             comma_separated: &[],
+            streams_body: false,
         },
     ],
     security_schemes: &[

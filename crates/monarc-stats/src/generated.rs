@@ -3472,6 +3472,7 @@ pub static API: analytics_auth::ApiDescription = analytics_auth::ApiDescription 
             security: &[],
             query_ranges: &[],
             comma_separated: &[],
+            streams_body: false,
         },
         analytics_auth::Operation {
             id: "create_stats",
@@ -3480,6 +3481,7 @@ pub static API: analytics_auth::ApiDescription = analytics_auth::ApiDescription 
             security: &[&["ApiKey"]],
             query_ranges: &[],
             comma_separated: &["_fields"],
+            streams_body: false,
         },
         analytics_auth::Operation {
             id: "get_organization",
@@ -3488,6 +3490,7 @@ pub static API: analytics_auth::ApiDescription = analytics_auth::ApiDescription 
             security: &[],
             query_ranges: &[],
             comma_separated: &[],
+            streams_body: false,
         },
         analytics_auth::Operation {
             id: "get_stats",
@@ -3496,6 +3499,7 @@ pub static API: analytics_auth::ApiDescription = analytics_auth::ApiDescription 
             security: &[&["ApiKey"]],
             query_ranges: &[],
             comma_separated: &["_fields"],
+            streams_body: false,
         },
         analytics_auth::Operation {
             id: "list_organizations",
@@ -3515,6 +3519,7 @@ pub static API: analytics_auth::ApiDescription = analytics_auth::ApiDescription 
                 },
             ],
             comma_separated: &["_fields"],
+            streams_body: false,
         },
         analytics_auth::Operation {
             id: "list_stats",
@@ -3554,6 +3559,7 @@ pub static API: analytics_auth::ApiDescription = analytics_auth::ApiDescription 
                 },
             ],
             comma_separated: &["_fields"],
+            streams_body: false,
         },
         analytics_auth::Operation {
             id: "update_organization",
@@ -3562,6 +3568,7 @@ pub static API: analytics_auth::ApiDescription = analytics_auth::ApiDescription 
             security: &[],
             query_ranges: &[],
             comma_separated: &[],
+            streams_body: false,
         },
     ],
     security_schemes: &[

@@ -1894,6 +1894,7 @@ pub static API: analytics_auth::ApiDescription = analytics_auth::ApiDescription 
             security: &[],
             query_ranges: &[],
             comma_separated: &[],
+            streams_body: false,
         },
         analytics_auth::Operation {
             id: "get_current_user",
@@ -1902,6 +1903,7 @@ pub static API: analytics_auth::ApiDescription = analytics_auth::ApiDescription 
             security: &[&["oauth2"], &["bearerAuth"], &["accessTokenQuery"]],
             query_ranges: &[],
             comma_separated: &[],
+            streams_body: false,
         },
         analytics_auth::Operation {
             id: "get_visit_aggregates",
@@ -1910,6 +1912,7 @@ pub static API: analytics_auth::ApiDescription = analytics_auth::ApiDescription 
             security: &[&["oauth2"], &["bearerAuth"], &["accessTokenQuery"]],
             query_ranges: &[],
             comma_separated: &[],
+            streams_body: false,
         },
         analytics_auth::Operation {
             id: "list_deployments",
@@ -1918,6 +1921,7 @@ pub static API: analytics_auth::ApiDescription = analytics_auth::ApiDescription 
             security: &[&["oauth2"], &["bearerAuth"], &["accessTokenQuery"]],
             query_ranges: &[],
             comma_separated: &[],
+            streams_body: false,
         },
     ],
     security_schemes: &[

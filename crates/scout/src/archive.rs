@@ -94,7 +94,7 @@ impl ArchiveExt for Client {
             request,
         )
         .await
-        .map_err(ApiError::Transport)?;
+        .map_err(ApiError::from)?;
         if !response.status().is_success() {
             return Err(
                 ApiError::from(progenitor_client::Error::<()>::UnexpectedResponse(response)).into(),
@@ -139,7 +139,7 @@ async fn write_stream(
     let mut file = tokio::io::BufWriter::with_capacity(256 * 1024, file);
     let mut written = 0u64;
     while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| ApiError::Transport(e.without_url()))?;
+        let chunk = chunk.map_err(|e| ApiError::from(e))?;
         file.write_all(&chunk).await.map_err(io)?;
         written += chunk.len() as u64;
     }

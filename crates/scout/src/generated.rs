@@ -7991,6 +7991,7 @@ pub static API: analytics_auth::ApiDescription = analytics_auth::ApiDescription 
             security: &[&["csrfHeader", "scoutSession"]],
             query_ranges: &[],
             comma_separated: &[],
+            streams_body: false,
         },
         analytics_auth::Operation {
             id: "create_session",
@@ -7999,6 +8000,7 @@ pub static API: analytics_auth::ApiDescription = analytics_auth::ApiDescription 
             security: &[],
             query_ranges: &[],
             comma_separated: &[],
+            streams_body: false,
         },
         analytics_auth::Operation {
             id: "create_site_dock",
@@ -8007,6 +8009,7 @@ pub static API: analytics_auth::ApiDescription = analytics_auth::ApiDescription 
             security: &[&["csrfHeader", "scoutSession"]],
             query_ranges: &[],
             comma_separated: &[],
+            streams_body: false,
         },
         analytics_auth::Operation {
             id: "create_site_element",
@@ -8015,6 +8018,7 @@ pub static API: analytics_auth::ApiDescription = analytics_auth::ApiDescription 
             security: &[&["csrfHeader", "scoutSession"]],
             query_ranges: &[],
             comma_separated: &[],
+            streams_body: false,
         },
         analytics_auth::Operation {
             id: "create_site_walk",
@@ -8023,6 +8027,7 @@ pub static API: analytics_auth::ApiDescription = analytics_auth::ApiDescription 
             security: &[&["csrfHeader", "scoutSession"]],
             query_ranges: &[],
             comma_separated: &[],
+            streams_body: false,
         },
         analytics_auth::Operation {
             id: "delete_calendar_event",
@@ -8031,6 +8036,7 @@ pub static API: analytics_auth::ApiDescription = analytics_auth::ApiDescription 
             security: &[&["csrfHeader", "scoutSession"]],
             query_ranges: &[],
             comma_separated: &[],
+            streams_body: false,
         },
         analytics_auth::Operation {
             id: "delete_mission",
@@ -8039,6 +8045,7 @@ pub static API: analytics_auth::ApiDescription = analytics_auth::ApiDescription 
             security: &[&["csrfHeader", "scoutSession"]],
             query_ranges: &[],
             comma_separated: &[],
+            streams_body: false,
         },
         analytics_auth::Operation {
             id: "delete_robot",
@@ -8047,6 +8054,7 @@ pub static API: analytics_auth::ApiDescription = analytics_auth::ApiDescription 
             security: &[&["csrfHeader", "scoutSession"]],
             query_ranges: &[],
             comma_separated: &[],
+            streams_body: false,
         },
         analytics_auth::Operation {
             id: "delete_site_walk",
@@ -8055,6 +8063,7 @@ pub static API: analytics_auth::ApiDescription = analytics_auth::ApiDescription 
             security: &[&["csrfHeader", "scoutSession"]],
             query_ranges: &[],
             comma_separated: &[],
+            streams_body: false,
         },
         analytics_auth::Operation {
             id: "export_site_walk",
@@ -8063,6 +8072,7 @@ pub static API: analytics_auth::ApiDescription = analytics_auth::ApiDescription 
             security: &[&["csrfHeader", "scoutSession"]],
             query_ranges: &[],
             comma_separated: &[],
+            streams_body: false,
         },
         analytics_auth::Operation {
             id: "get_mission",
@@ -8071,6 +8081,7 @@ pub static API: analytics_auth::ApiDescription = analytics_auth::ApiDescription 
             security: &[&["csrfHeader", "scoutSession"]],
             query_ranges: &[],
             comma_separated: &[],
+            streams_body: false,
         },
         analytics_auth::Operation {
             id: "get_robot",
@@ -8079,6 +8090,7 @@ pub static API: analytics_auth::ApiDescription = analytics_auth::ApiDescription 
             security: &[&["csrfHeader", "scoutSession"]],
             query_ranges: &[],
             comma_separated: &[],
+            streams_body: false,
         },
         analytics_auth::Operation {
             id: "get_run",
@@ -8087,6 +8099,7 @@ pub static API: analytics_auth::ApiDescription = analytics_auth::ApiDescription 
             security: &[&["csrfHeader", "scoutSession"]],
             query_ranges: &[],
             comma_separated: &[],
+            streams_body: false,
         },
         analytics_auth::Operation {
             id: "get_run_archive",
@@ -8095,6 +8108,7 @@ pub static API: analytics_auth::ApiDescription = analytics_auth::ApiDescription 
             security: &[&["csrfHeader", "scoutSession"]],
             query_ranges: &[],
             comma_separated: &[],
+            streams_body: true,
         },
         analytics_auth::Operation {
             id: "get_run_capture",
@@ -8103,6 +8117,7 @@ pub static API: analytics_auth::ApiDescription = analytics_auth::ApiDescription 
             security: &[&["csrfHeader", "scoutSession"]],
             query_ranges: &[],
             comma_separated: &[],
+            streams_body: false,
         },
         analytics_auth::Operation {
             id: "get_run_event",
@@ -8111,6 +8126,7 @@ pub static API: analytics_auth::ApiDescription = analytics_auth::ApiDescription 
             security: &[&["csrfHeader", "scoutSession"]],
             query_ranges: &[],
             comma_separated: &[],
+            streams_body: false,
         },
         analytics_auth::Operation {
             id: "get_site_dock",
@@ -8119,6 +8135,7 @@ pub static API: analytics_auth::ApiDescription = analytics_auth::ApiDescription 
             security: &[&["csrfHeader", "scoutSession"]],
             query_ranges: &[],
             comma_separated: &[],
+            streams_body: false,
         },
         analytics_auth::Operation {
             id: "get_site_element",
@@ -8127,6 +8144,7 @@ pub static API: analytics_auth::ApiDescription = analytics_auth::ApiDescription 
             security: &[&["csrfHeader", "scoutSession"]],
             query_ranges: &[],
             comma_separated: &[],
+            streams_body: false,
         },
         analytics_auth::Operation {
             id: "get_site_walk",
@@ -8135,6 +8153,7 @@ pub static API: analytics_auth::ApiDescription = analytics_auth::ApiDescription 
             security: &[&["csrfHeader", "scoutSession"]],
             query_ranges: &[],
             comma_separated: &[],
+            streams_body: false,
         },
         analytics_auth::Operation {
             id: "get_system_time",
@@ -8143,6 +8162,7 @@ pub static API: analytics_auth::ApiDescription = analytics_auth::ApiDescription 
             security: &[&["csrfHeader", "scoutSession"]],
             query_ranges: &[],
             comma_separated: &[],
+            streams_body: false,
         },
         analytics_auth::Operation {
             id: "get_version",
@@ -8151,6 +8171,7 @@ pub static API: analytics_auth::ApiDescription = analytics_auth::ApiDescription 
             security: &[&["csrfHeader", "scoutSession"]],
             query_ranges: &[],
             comma_separated: &[],
+            streams_body: false,
         },
         analytics_auth::Operation {
             id: "import_site_walk",
@@ -8159,6 +8180,7 @@ pub static API: analytics_auth::ApiDescription = analytics_auth::ApiDescription 
             security: &[&["csrfHeader", "scoutSession"]],
             query_ranges: &[],
             comma_separated: &[],
+            streams_body: false,
         },
         analytics_auth::Operation {
             id: "list_action_facets",
@@ -8167,6 +8189,7 @@ pub static API: analytics_auth::ApiDescription = analytics_auth::ApiDescription 
             security: &[&["csrfHeader", "scoutSession"]],
             query_ranges: &[],
             comma_separated: &[],
+            streams_body: false,
         },
         analytics_auth::Operation {
             id: "list_calendar_events",
@@ -8175,6 +8198,7 @@ pub static API: analytics_auth::ApiDescription = analytics_auth::ApiDescription 
             security: &[&["csrfHeader", "scoutSession"]],
             query_ranges: &[],
             comma_separated: &[],
+            streams_body: false,
         },
         analytics_auth::Operation {
             id: "list_mission_action_facets",
@@ -8183,6 +8207,7 @@ pub static API: analytics_auth::ApiDescription = analytics_auth::ApiDescription 
             security: &[&["csrfHeader", "scoutSession"]],
             query_ranges: &[],
             comma_separated: &[],
+            streams_body: false,
         },
         analytics_auth::Operation {
             id: "list_mission_facets",
@@ -8191,6 +8216,7 @@ pub static API: analytics_auth::ApiDescription = analytics_auth::ApiDescription 
             security: &[&["csrfHeader", "scoutSession"]],
             query_ranges: &[],
             comma_separated: &[],
+            streams_body: false,
         },
         analytics_auth::Operation {
             id: "list_missions",
@@ -8199,6 +8225,7 @@ pub static API: analytics_auth::ApiDescription = analytics_auth::ApiDescription 
             security: &[&["csrfHeader", "scoutSession"]],
             query_ranges: &[],
             comma_separated: &[],
+            streams_body: false,
         },
         analytics_auth::Operation {
             id: "list_robot_facets",
@@ -8207,6 +8234,7 @@ pub static API: analytics_auth::ApiDescription = analytics_auth::ApiDescription 
             security: &[&["csrfHeader", "scoutSession"]],
             query_ranges: &[],
             comma_separated: &[],
+            streams_body: false,
         },
         analytics_auth::Operation {
             id: "list_robots",
@@ -8215,6 +8243,7 @@ pub static API: analytics_auth::ApiDescription = analytics_auth::ApiDescription 
             security: &[&["csrfHeader", "scoutSession"]],
             query_ranges: &[],
             comma_separated: &[],
+            streams_body: false,
         },
         analytics_auth::Operation {
             id: "list_run_captures",
@@ -8223,6 +8252,7 @@ pub static API: analytics_auth::ApiDescription = analytics_auth::ApiDescription 
             security: &[&["csrfHeader", "scoutSession"]],
             query_ranges: &[],
             comma_separated: &[],
+            streams_body: false,
         },
         analytics_auth::Operation {
             id: "list_run_events",
@@ -8231,6 +8261,7 @@ pub static API: analytics_auth::ApiDescription = analytics_auth::ApiDescription 
             security: &[&["csrfHeader", "scoutSession"]],
             query_ranges: &[],
             comma_separated: &[],
+            streams_body: false,
         },
         analytics_auth::Operation {
             id: "list_runs",
@@ -8239,6 +8270,7 @@ pub static API: analytics_auth::ApiDescription = analytics_auth::ApiDescription 
             security: &[&["csrfHeader", "scoutSession"]],
             query_ranges: &[],
             comma_separated: &["missions", "robots", "types"],
+            streams_body: true,
         },
         analytics_auth::Operation {
             id: "list_site_docks",
@@ -8247,6 +8279,7 @@ pub static API: analytics_auth::ApiDescription = analytics_auth::ApiDescription 
             security: &[&["csrfHeader", "scoutSession"]],
             query_ranges: &[],
             comma_separated: &[],
+            streams_body: false,
         },
         analytics_auth::Operation {
             id: "list_site_elements",
@@ -8255,6 +8288,7 @@ pub static API: analytics_auth::ApiDescription = analytics_auth::ApiDescription 
             security: &[&["csrfHeader", "scoutSession"]],
             query_ranges: &[],
             comma_separated: &[],
+            streams_body: false,
         },
         analytics_auth::Operation {
             id: "list_site_walks",
@@ -8263,6 +8297,7 @@ pub static API: analytics_auth::ApiDescription = analytics_auth::ApiDescription 
             security: &[&["csrfHeader", "scoutSession"]],
             query_ranges: &[],
             comma_separated: &[],
+            streams_body: false,
         },
         analytics_auth::Operation {
             id: "set_calendar_event",
@@ -8271,6 +8306,7 @@ pub static API: analytics_auth::ApiDescription = analytics_auth::ApiDescription 
             security: &[&["csrfHeader", "scoutSession"]],
             query_ranges: &[],
             comma_separated: &[],
+            streams_body: false,
         },
     ],
     security_schemes: &[

@@ -39,13 +39,13 @@ impl QueryCsvExt for Client {
             .json(&query)
             .build();
         async move {
-            let mut request = request.map_err(|e| ApiError::Transport(e.without_url()))?;
+            let mut request = request.map_err(|e| ApiError::from(e))?;
             hooks::pre(self.inner(), &API, OPERATION, &mut request)
                 .await
                 .map_err(|e| ApiError::from(progenitor_client::Error::Custom(e.to_string())))?;
             let response = hooks::exec(self.client(), self.inner(), &API, OPERATION, request)
                 .await
-                .map_err(ApiError::Transport)?;
+                .map_err(ApiError::from)?;
             if !response.status().is_success() {
                 return Err(ApiError::from(progenitor_client::Error::<
                     types::DataApiError,
@@ -56,7 +56,7 @@ impl QueryCsvExt for Client {
             response
                 .bytes()
                 .await
-                .map_err(|e| ApiError::Transport(e.without_url()))
+                .map_err(|e| ApiError::from(e))
         }
     }
 }

@@ -680,6 +680,7 @@ pub static API: analytics_auth::ApiDescription = analytics_auth::ApiDescription 
             security: &[&["DataApiKey"]],
             query_ranges: &[],
             comma_separated: &[],
+            streams_body: false,
         },
         analytics_auth::Operation {
             id: "query_datasource_data",
@@ -688,6 +689,7 @@ pub static API: analytics_auth::ApiDescription = analytics_auth::ApiDescription 
             security: &[&["DataApiKey"]],
             query_ranges: &[],
             comma_separated: &[],
+            streams_body: true,
         },
         analytics_auth::Operation {
             id: "query_datasource_model",
@@ -696,6 +698,7 @@ pub static API: analytics_auth::ApiDescription = analytics_auth::ApiDescription 
             security: &[&["DataApiKey"]],
             query_ranges: &[],
             comma_separated: &[],
+            streams_body: false,
         },
     ],
     security_schemes: &[

@@ -68,11 +68,14 @@ pub async fn export_csv(
         .map(|n| csv_field(&Value::String(n.clone())))
         .collect();
     writeln!(out, "{}", header.join(","))?;
-    for row in &result.data {
-        let fields: Vec<String> = row.iter().map(csv_field).collect();
+    let rows = result.data.unwrap_or_default();
+    for row in &rows {
+        // Each row is decoded only now, one at a time.
+        let values: Vec<Value> = row.decode()?;
+        let fields: Vec<String> = values.iter().map(csv_field).collect();
         writeln!(out, "{}", fields.join(","))?;
     }
-    Ok(result.data.len())
+    Ok(rows.len())
 }
 
 #[cfg_attr(test, allow(dead_code))]

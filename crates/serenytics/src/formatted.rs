@@ -13,7 +13,6 @@ use analytics_auth::{hooks, ApiError};
 use progenitor_client::{ClientInfo, ResponseValue};
 use reqwest::header::{HeaderValue, ACCEPT};
 use serde::Deserialize;
-use serde_json::Value;
 
 use crate::error::Error;
 use crate::generated::{types, Client, API};
@@ -27,7 +26,7 @@ struct Wire {
     #[serde(default)]
     columns_titles: Vec<types::ColumnTitle>,
     #[serde(default)]
-    data: Vec<Vec<Value>>,
+    data: Option<analytics_auth::rows::Rows>,
 }
 
 /// Decodes a `formatted_data` 200 body: `status: ok` gives the result, `status: error` gives
@@ -79,7 +78,7 @@ impl FormattedDataExt for Client {
             .json(request)
             .build();
         async move {
-            let mut request = built.map_err(|e| ApiError::Transport(e.without_url()))?;
+            let mut request = built.map_err(|e| ApiError::from(e))?;
             hooks::pre(self.inner(), &API, OPERATION, &mut request)
                 .await
                 .map_err(|e| {
@@ -89,13 +88,13 @@ impl FormattedDataExt for Client {
                 })?;
             let response = hooks::exec(self.client(), self.inner(), &API, OPERATION, request)
                 .await
-                .map_err(ApiError::Transport)?;
+                .map_err(ApiError::from)?;
             match response.status().as_u16() {
                 200 => {
                     let bytes = response
                         .bytes()
                         .await
-                        .map_err(|e| ApiError::Transport(e.without_url()))?;
+                        .map_err(|e| ApiError::from(e))?;
                     decode_formatted_data(&bytes)
                 }
                 // The statuses the spec documents with an `HttpError` body, as the generated
