@@ -5,8 +5,9 @@ use std::time::Duration;
 /// Transport settings, as a by-value builder ending in [`ClientConfig::build`].
 ///
 /// Defaults: connect timeout 10 s, whole-request timeout 60 s, redirects **not** followed (a
-/// redirect would otherwise carry API keys to wherever `Location` points), rustls with the
-/// system's roots plus any added here.
+/// redirect would otherwise carry API keys to wherever `Location` points; see
+/// [`ClientConfig::with_same_origin_redirects`]), no `Referer` header, rustls with the system's
+/// roots plus any added here.
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
     connect_timeout: Duration,
@@ -18,6 +19,8 @@ pub struct ClientConfig {
     pinned_certificates: Vec<crate::tls::CertificateFingerprint>,
     /// Set only by [`ClientConfig::dangerous_disable_certificate_verification`].
     certificate_verification_disabled: bool,
+    /// Redirects followed within the same origin (0: none).
+    same_origin_redirects: usize,
 }
 
 /// A client certificate and key (PEM). Its `Debug` does not print the key.
@@ -56,6 +59,7 @@ impl Default for ClientConfig {
             identity: None,
             pinned_certificates: Vec::new(),
             certificate_verification_disabled: false,
+            same_origin_redirects: 0,
         }
     }
 }
@@ -73,6 +77,15 @@ impl ClientConfig {
     /// Limit for a whole request, body included.
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// Follows up to `max` redirects that stay on the request's origin (scheme, host and port), so
+    /// that headers, cookies and query-string keys only ever reach the server they were meant
+    /// for. A redirect to another origin is not followed: the call returns the 3xx as an
+    /// unexpected response. More than `max` redirects (a loop) is a transport error.
+    pub fn with_same_origin_redirects(mut self, max: usize) -> Self {
+        self.same_origin_redirects = max;
         self
     }
 
@@ -176,7 +189,8 @@ impl ClientConfig {
             .connect_timeout(self.connect_timeout)
             .timeout(self.timeout)
             .user_agent(&self.user_agent)
-            .redirect(reqwest::redirect::Policy::none());
+            .referer(false)
+            .redirect(redirect_policy(self.same_origin_redirects));
         if self.certificate_verification_disabled {
             tracing::warn!(
                 "TLS certificate verification is DISABLED for this client \
@@ -208,6 +222,30 @@ impl ClientConfig {
             .map_err(|e| ConfigError::Build(e.without_url().to_string()))
     }
 }
+
+fn redirect_policy(max: usize) -> reqwest::redirect::Policy {
+    if max == 0 {
+        return reqwest::redirect::Policy::none();
+    }
+    reqwest::redirect::Policy::custom(move |attempt| {
+        let same_origin = attempt
+            .previous()
+            .first()
+            .is_some_and(|first| first.origin() == attempt.url().origin());
+        if !same_origin {
+            attempt.stop()
+        } else if attempt.previous().len() > max {
+            attempt.error(TooManyRedirects(max))
+        } else {
+            attempt.follow()
+        }
+    })
+}
+
+/// The error of a redirect chain longer than allowed (usually a loop).
+#[derive(Debug, thiserror::Error)]
+#[error("more than {0} redirects")]
+struct TooManyRedirects(usize);
 
 fn read_file(path: &std::path::Path) -> Result<Vec<u8>, ConfigError> {
     std::fs::read(path).map_err(|e| ConfigError::File {
