@@ -1,5 +1,10 @@
-//! `cargo xtask bench`: regeneration time, client overhead and the cold build of one generated
-//! crate, measured in one run on this machine. Timings live here, never in tests.
+//! `cargo xtask bench`: every performance figure of the workspace, measured in one run on this
+//! machine and printed as one table: regeneration time, requests/s of each client against raw
+//! reqwest + serde_json, large decodes with their peak memory, streamed transfers with their
+//! resident memory, and the cold build of one generated crate. Timings live here, never in tests.
+//!
+//! The client figures come from the bench binaries of `benches/` (run in release mode), which
+//! print `RESULT` lines (see `client_benches::result`) that this module gathers.
 
 use std::path::Path;
 use std::process::Command;
@@ -9,7 +14,7 @@ use crate::workspace;
 
 #[derive(Debug, clap::Args)]
 pub struct BenchArgs {
-    /// Requests per client in the overhead benchmark.
+    /// Requests per side in the requests/s benchmark.
     #[arg(long, default_value_t = 4000)]
     pub requests: usize,
     /// Skip the regeneration timings (the release build of xtask takes minutes the first time).
@@ -20,21 +25,97 @@ pub struct BenchArgs {
     pub skip_cold_build: bool,
 }
 
+/// One row of the table.
+struct Figure {
+    section: String,
+    name: String,
+    value: f64,
+    unit: String,
+}
+
 pub fn run(args: &BenchArgs) -> Result<(), String> {
     let root = workspace::root();
+    let mut table = Vec::new();
     if !args.skip_regenerate {
-        regenerate_time(&root)?;
-        regenerate_time_release(&root)?;
+        table.push(regenerate_time(&root)?);
+        table.push(regenerate_time_release(&root)?);
     }
-    client_overhead(&root, args.requests)?;
+    let requests = args.requests.to_string();
+    for (bench, extra) in [
+        ("throughput", vec![requests.as_str()]),
+        ("decode", vec![]),
+        ("streaming", vec![]),
+    ] {
+        table.extend(client_bench(&root, bench, &extra)?);
+    }
     if !args.skip_cold_build {
-        cold_build(&root, "monarc-stats")?;
+        table.push(cold_build(&root, "monarc-stats")?);
     }
+    print_table(&table);
     Ok(())
 }
 
+fn print_table(table: &[Figure]) {
+    println!();
+    println!("| section | figure | value |");
+    println!("| --- | --- | ---: |");
+    for f in table {
+        let value = if f.value >= 100.0 {
+            format!("{:.0}", f.value)
+        } else {
+            format!("{:.2}", f.value)
+        };
+        println!("| {} | {} | {value} {} |", f.section, f.name, f.unit);
+    }
+}
+
+/// Runs one bench binary of `client-benches`, echoing its report and keeping its `RESULT` lines.
+fn client_bench(root: &Path, bench: &str, args: &[&str]) -> Result<Vec<Figure>, String> {
+    let out = Command::new(env!("CARGO"))
+        .current_dir(root)
+        .args(["bench", "--quiet", "-p", "client-benches", "--bench", bench, "--"])
+        .args(args)
+        .output()
+        .map_err(|e| format!("cannot run cargo bench: {e}"))?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let mut figures = Vec::new();
+    for line in stdout.lines() {
+        match line.strip_prefix("RESULT\t") {
+            Some(fields) => {
+                let f: Vec<&str> = fields.split('\t').collect();
+                if let [section, name, value, unit] = f[..] {
+                    figures.push(Figure {
+                        section: section.to_string(),
+                        name: name.to_string(),
+                        value: value.parse().map_err(|_| format!("bad figure `{line}`"))?,
+                        unit: unit.to_string(),
+                    });
+                }
+            }
+            None => println!("{line}"),
+        }
+    }
+    if out.status.success() {
+        Ok(figures)
+    } else {
+        Err(format!(
+            "the `{bench}` benchmark failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
+fn figure(section: &str, name: &str, value: f64, unit: &str) -> Figure {
+    Figure {
+        section: section.to_string(),
+        name: name.to_string(),
+        value,
+        unit: unit.to_string(),
+    }
+}
+
 /// Plans every crate (parse, check, view, generate, format) without writing, 10 times.
-fn regenerate_time(root: &Path) -> Result<(), String> {
+fn regenerate_time(root: &Path) -> Result<Figure, String> {
     let mut times: Vec<Duration> = Vec::new();
     let mut specs = 0;
     for _ in 0..10 {
@@ -55,11 +136,16 @@ fn regenerate_time(root: &Path) -> Result<(), String> {
         ms(times[5]),
         ms(times[0])
     );
-    Ok(())
+    Ok(figure(
+        "cargo xtask regenerate",
+        &format!("{specs} specs in process ({profile}), median"),
+        ms(times[5]),
+        "ms",
+    ))
 }
 
 /// The same work as `cargo xtask regenerate --check`, by a release build of xtask, as a process.
-fn regenerate_time_release(root: &Path) -> Result<(), String> {
+fn regenerate_time_release(root: &Path) -> Result<Figure, String> {
     let build = Command::new(env!("CARGO"))
         .current_dir(root)
         .args(["build", "--quiet", "--release", "-p", "xtask"])
@@ -91,34 +177,17 @@ fn regenerate_time_release(root: &Path) -> Result<(), String> {
         ms(times[2]),
         ms(times[0])
     );
-    Ok(())
-}
-
-fn client_overhead(root: &Path, requests: usize) -> Result<(), String> {
-    let status = Command::new(env!("CARGO"))
-        .current_dir(root)
-        .args([
-            "bench",
-            "--quiet",
-            "-p",
-            "client-benches",
-            "--bench",
-            "client_overhead",
-            "--",
-        ])
-        .arg(requests.to_string())
-        .status()
-        .map_err(|e| format!("cannot run cargo bench: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err("the client overhead benchmark failed".to_string())
-    }
+    Ok(figure(
+        "cargo xtask regenerate",
+        "regenerate --check, release xtask process, median",
+        ms(times[2]),
+        "ms",
+    ))
 }
 
 /// A new project depending on the crate alone, built from an empty target directory with 2 jobs,
 /// with the workspace's lock file so the same versions are compiled.
-fn cold_build(root: &Path, krate: &str) -> Result<(), String> {
+fn cold_build(root: &Path, krate: &str) -> Result<Figure, String> {
     let dir = std::env::temp_dir().join(format!("xtask-cold-build-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("src")).map_err(|e| e.to_string())?;
@@ -170,7 +239,12 @@ fn cold_build(root: &Path, krate: &str) -> Result<(), String> {
         elapsed.as_secs_f64()
     );
     let _ = std::fs::remove_dir_all(&dir);
-    Ok(())
+    Ok(figure(
+        "cold build",
+        &format!("debug build of `{krate}` alone, --jobs 2 ({crates} crates)"),
+        elapsed.as_secs_f64(),
+        "s",
+    ))
 }
 
 fn ms(d: Duration) -> f64 {

@@ -1,0 +1,299 @@
+//! Requests per second of each generated client against raw `reqwest` + `serde_json` on the same
+//! loopback server, with the same HTTP client, credential header and response type: sequential
+//! calls, and 32 calls in flight. Raw and generated alternate in blocks so that drift hits both.
+//!
+//! ```sh
+//! cargo bench -p client-benches --bench throughput [-- N]   # N requests per side (default 4000)
+//! ```
+//! `CLIENT_OVERHEAD_ONLY=raw|generated` runs only MONARC's sequential loop (for callgrind).
+#![allow(clippy::unwrap_used)] // a bench binary: a failed unwrap is a failed run
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use client_benches::{result, runtime, serve, Answer};
+use futures::StreamExt;
+
+const BLOCK: usize = 100;
+const CONCURRENCY: usize = 32;
+const KEY: &str = "bench-key";
+
+const MONARC_STATS: &[u8] = br#"{"uuid": "76a3999f-ab22-4008-a540-f68082f44cb2", "organization": "CASES", "anr": "00000000-0000-4000-8000-000000000002", "type": "risk", "day": 1, "week": 1, "month": 1, "year": 2020, "data": {"what": "you want", "super": "cool"}, "created_at": "2020-05-11T21:56:49.584000", "updated_at": "2020-05-11T21:56:49.584000", "id": "5eb9ca210381f6f321022ae6"}"#;
+const TONALYTICA_JOB: &[u8] = br#"{"job": {"id": "9f0a5c1e-3b7d-4c43-9a59-5c4f0d2f6a11", "updated_at": 0, "status": 1, "error": "", "result": null, "query_result_id": null}}"#;
+const SERENYTICS_TASK: &[u8] = br#"{"status": "pending"}"#;
+const DATA_API_SOURCES: &[u8] = br#"[{"uuid": "3f1c1c2e-0d4b-4b8e-9a51-6f1f2b7c9d10", "name": "sales"}]"#;
+const SCOUT_ROBOT: &[u8] =
+    br#"{"robotIndex": 0, "hostname": "192.168.80.3", "nickname": "spot1", "username": "scout"}"#;
+const SCANALYTICS_USER: &[u8] = br#"{"email": "jane.doe@example.com", "firstName": "Jane", "lastName": "Doe", "timezone": "America/Chicago"}"#;
+
+fn main() {
+    let requests: usize = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(4000);
+    runtime().block_on(run(requests));
+}
+
+async fn run(n: usize) {
+    let base = serve(Arc::new(|line: &str| {
+        let path = line.split(' ').nth(1).unwrap_or_default();
+        Answer::Json(if path.starts_with("/api/v2/stats/") {
+            MONARC_STATS
+        } else if path.starts_with("/api/jobs/") {
+            TONALYTICA_JOB
+        } else if path.starts_with("/api/task/") {
+            SERENYTICS_TASK
+        } else if path.starts_with("/datasources_list") {
+            DATA_API_SOURCES
+        } else if path.starts_with("/robots/") {
+            SCOUT_ROBOT
+        } else if path.starts_with("/v1/whoami") {
+            SCANALYTICS_USER
+        } else {
+            b"{}"
+        })
+    }))
+    .await;
+    let http = analytics_auth::ClientConfig::new().build().unwrap();
+    let raw = |path: &'static str, header: &'static str, value: &'static str| {
+        let http = http.clone();
+        let url = format!("{base}{path}");
+        move || {
+            let request = http
+                .get(&url)
+                .header(header, value)
+                .header("accept", "application/json");
+            async move {
+                request
+                    .send()
+                    .await
+                    .unwrap()
+                    .error_for_status()
+                    .unwrap()
+                    .bytes()
+                    .await
+                    .unwrap()
+            }
+        }
+    };
+
+    if let Ok(only) = std::env::var("CLIENT_OVERHEAD_ONLY") {
+        let c = monarc_stats::Client::new_with_client(
+            &format!("{base}/api/v2"),
+            http.clone(),
+            monarc_stats::Auth::api_key(KEY),
+        );
+        let raw_call = raw("/api/v2/stats/5eb9ca210381f6f321022ae6/", "x-api-key", KEY);
+        for _ in 0..n {
+            if only == "raw" {
+                let b = raw_call().await;
+                serde_json::from_slice::<monarc_stats::types::Stats>(&b).unwrap();
+            } else {
+                c.get_stats().id(STATS_ID).send().await.unwrap();
+            }
+        }
+        return;
+    }
+
+    println!("requests/s on loopback, {n} requests per side, generated client vs reqwest + serde_json:");
+    {
+        let c = monarc_stats::Client::new_with_client(
+            &format!("{base}/api/v2"),
+            http.clone(),
+            monarc_stats::Auth::api_key(KEY),
+        );
+        let raw_call = raw("/api/v2/stats/5eb9ca210381f6f321022ae6/", "x-api-key", KEY);
+        compare(
+            "monarc-stats get_stats",
+            n,
+            || async {
+                assert_eq!(c.get_stats().id(STATS_ID).send().await.unwrap().day, 1);
+            },
+            || async {
+                let b = raw_call().await;
+                let s: monarc_stats::types::Stats = serde_json::from_slice(&b).unwrap();
+                assert_eq!(s.day, 1);
+            },
+        )
+        .await;
+    }
+    {
+        let c = tonalytica::Client::new_with_client(
+            &base,
+            http.clone(),
+            tonalytica::Auth::api_key(KEY),
+        );
+        let raw_call = raw("/api/jobs/job-1", "authorization", "Key bench-key");
+        compare(
+            "tonalytica get_job",
+            n,
+            || async {
+                c.get_job().job_id("job-1").send().await.unwrap();
+            },
+            || async {
+                let b = raw_call().await;
+                serde_json::from_slice::<tonalytica::types::JobEnvelope>(&b).unwrap();
+            },
+        )
+        .await;
+    }
+    {
+        let c = serenytics::Client::new_with_client(
+            &base,
+            http.clone(),
+            serenytics::Auth::api_key(KEY),
+        );
+        let raw_call = raw("/api/task/task-1", "x-api-key", KEY);
+        compare(
+            "serenytics get_task",
+            n,
+            || async {
+                c.get_task().task_id("task-1").send().await.unwrap();
+            },
+            || async {
+                let b = raw_call().await;
+                serde_json::from_slice::<serenytics::types::Task>(&b).unwrap();
+            },
+        )
+        .await;
+    }
+    {
+        let c = serenytics_data_api::Client::new_with_client(
+            &base,
+            http.clone(),
+            serenytics_data_api::Auth::api_key(KEY),
+        );
+        let raw_call = raw("/datasources_list", "x-api-key", KEY);
+        compare(
+            "serenytics-data-api list_datasources",
+            n,
+            || async {
+                c.list_datasources().send().await.unwrap();
+            },
+            || async {
+                let b = raw_call().await;
+                serde_json::from_slice::<serenytics_data_api::types::DatasourcesList>(&b).unwrap();
+            },
+        )
+        .await;
+    }
+    {
+        // Scout's credential is a session cookie; neither side sends one here.
+        let c = scout::Client::new_with_client(&base, http.clone(), scout::Auth::none());
+        let raw_call = raw("/robots/spot1", "x-bench", "none");
+        compare(
+            "scout get_robot",
+            n,
+            || async {
+                c.get_robot().robot_hostname("spot1").send().await.unwrap();
+            },
+            || async {
+                let b = raw_call().await;
+                serde_json::from_slice::<scout::types::Robot>(&b).unwrap();
+            },
+        )
+        .await;
+    }
+    {
+        let c = scanalytics::Client::new_with_client(
+            &base,
+            http.clone(),
+            analytics_auth::Auth::custom(StaticBearer),
+        );
+        let raw_call = raw("/v1/whoami", "authorization", "Bearer bench-token");
+        compare(
+            "scanalytics get_current_user",
+            n,
+            || async {
+                c.get_current_user().send().await.unwrap();
+            },
+            || async {
+                let b = raw_call().await;
+                serde_json::from_slice::<scanalytics::types::CurrentUser>(&b).unwrap();
+            },
+        )
+        .await;
+    }
+}
+
+const STATS_ID: &str = "5eb9ca210381f6f321022ae6";
+
+/// An OAuth2 access token that never expires (the token endpoint is not what is measured).
+#[derive(Debug)]
+struct StaticBearer;
+
+impl analytics_auth::Authorizer for StaticBearer {
+    fn satisfies(&self, scheme: &analytics_auth::SecurityScheme) -> bool {
+        matches!(scheme.kind, analytics_auth::SchemeKind::OAuth2)
+    }
+
+    fn authorize<'a>(
+        &'a self,
+        _scheme: &'a analytics_auth::SecurityScheme,
+        request: &'a mut reqwest::Request,
+    ) -> futures::future::BoxFuture<'a, Result<(), analytics_auth::AuthError>> {
+        request.headers_mut().insert(
+            reqwest::header::AUTHORIZATION,
+            reqwest::header::HeaderValue::from_static("Bearer bench-token"),
+        );
+        Box::pin(async { Ok(()) })
+    }
+}
+
+/// Sequential (alternating blocks) and 32-in-flight requests/s of both sides.
+async fn compare<G, GF, R, RF>(name: &str, n: usize, generated: G, raw: R)
+where
+    G: Fn() -> GF,
+    GF: Future<Output = ()>,
+    R: Fn() -> RF,
+    RF: Future<Output = ()>,
+{
+    for _ in 0..200 {
+        generated().await;
+        raw().await;
+    }
+    let (mut t_generated, mut t_raw) = (Duration::ZERO, Duration::ZERO);
+    for _ in 0..n.div_ceil(BLOCK) {
+        let start = Instant::now();
+        for _ in 0..BLOCK {
+            raw().await;
+        }
+        t_raw += start.elapsed();
+        let start = Instant::now();
+        for _ in 0..BLOCK {
+            generated().await;
+        }
+        t_generated += start.elapsed();
+    }
+    let total = (n.div_ceil(BLOCK) * BLOCK) as f64;
+    report(name, "sequential", total, t_raw, t_generated);
+
+    let (mut t_generated, mut t_raw) = (Duration::ZERO, Duration::ZERO);
+    for _ in 0..4 {
+        let start = Instant::now();
+        futures::stream::iter(0..n / 4)
+            .for_each_concurrent(CONCURRENCY, |_| raw())
+            .await;
+        t_raw += start.elapsed();
+        let start = Instant::now();
+        futures::stream::iter(0..n / 4)
+            .for_each_concurrent(CONCURRENCY, |_| generated())
+            .await;
+        t_generated += start.elapsed();
+    }
+    report(name, "32 concurrent", (n / 4 * 4) as f64, t_raw, t_generated);
+}
+
+fn report(name: &str, mode: &str, n: f64, raw: Duration, generated: Duration) {
+    let raw_rps = n / raw.as_secs_f64();
+    let generated_rps = n / generated.as_secs_f64();
+    println!(
+        "  {name:<38} {mode:<14} raw {raw_rps:>8.0}/s  generated {generated_rps:>8.0}/s  ratio {:.3}",
+        generated_rps / raw_rps
+    );
+    let section = format!("requests/s, {mode}");
+    result(&section, &format!("{name} raw"), raw_rps, "req/s");
+    result(&section, &format!("{name} generated"), generated_rps, "req/s");
+    result(&section, &format!("{name} ratio"), generated_rps / raw_rps, "x");
+}
