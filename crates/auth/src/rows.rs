@@ -3,8 +3,9 @@
 //!
 //! Decoded into `serde_json::Value`s, a result takes six to ten times its body size in memory: a
 //! heap node per cell and a `String` per key. [`Rows`] keeps every row as compact JSON text in
-//! one buffer (smaller than the body, since whitespace is dropped) and decodes a row only when
-//! asked, into `serde_json::Value` or straight into the caller's own type:
+//! one buffer, without whitespace, and — when rows are objects with the same keys in the same
+//! order, as query results are — without the keys, which are kept once. It decodes a row only
+//! when asked, into `serde_json::Value` or straight into the caller's own type:
 //!
 //! ```
 //! use analytics_auth::rows::Rows;
@@ -14,7 +15,7 @@
 //!
 //! let rows: Rows = serde_json::from_str(r#"[{"id": 1, "email": "a@example.org"}]"#)?;
 //! assert_eq!(rows.len(), 1);
-//! assert_eq!(rows.get(0).map(|r| r.json()), Some(r#"{"id":1,"email":"a@example.org"}"#));
+//! assert_eq!(rows.get(0).unwrap().json(), r#"{"id":1,"email":"a@example.org"}"#);
 //! let users: Vec<User> = rows.iter().map(|r| r.decode()).collect::<Result<_, _>>()?;
 //! assert_eq!(users[0].email, "a@example.org");
 //! # Ok::<(), serde_json::Error>(())
@@ -23,44 +24,48 @@
 //! Rows are read from any serde format (the transcoding is [`serde_transcode`]), so they also
 //! work inside untagged enums, and serialize back as the same JSON array.
 
+use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{self, DeserializeSeed, Deserializer, SeqAccess, Visitor};
+use serde::de::{self, DeserializeOwned, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{SerializeSeq, Serializer};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
-/// A JSON array of rows, each held as compact JSON text. Cheap to iterate; each row is decoded
-/// on demand with [`Row::decode`].
+/// A JSON array of rows, kept as compact JSON text. Cheap to iterate; each row is decoded on
+/// demand with [`Row::decode`].
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Rows {
-    /// Every row's compact JSON, back to back.
+    /// Every row back to back: a *keyed* row as the JSON array of its values (`[1,"a"]`), any
+    /// other row as its compact JSON.
     text: String,
-    /// Where each row ends in `text` (rows start where the previous one ends).
+    /// Where each row ends in `text`; the top bit marks keyed rows.
     ends: Vec<u32>,
+    /// The keys of keyed rows, in order.
+    keys: Vec<String>,
 }
 
-/// One row of [`Rows`]: its compact JSON text.
+/// Marks a keyed row in `Rows::ends`.
+const KEYED: u32 = 1 << 31;
+
+/// One row of [`Rows`].
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub struct Row<'a>(&'a str);
+pub struct Row<'a> {
+    text: &'a str,
+    /// The keys to put back in front of the values, for a keyed row.
+    keys: Option<&'a [String]>,
+}
 
 impl Rows {
     /// Rows from any serializable values (for tests and for building requests).
     pub fn from_values<T: Serialize>(
         rows: impl IntoIterator<Item = T>,
     ) -> Result<Self, serde_json::Error> {
-        let mut text = Vec::new();
-        let mut ends = Vec::new();
-        for row in rows {
-            serde_json::to_writer(&mut text, &row)?;
-            ends.push(end_offset(text.len()).map_err(serde::ser::Error::custom)?);
-        }
-        Self::from_parts(text, ends).map_err(serde::ser::Error::custom)
-    }
-
-    fn from_parts(text: Vec<u8>, ends: Vec<u32>) -> Result<Self, String> {
-        // serde_json writes UTF-8 only; the check is a cheap guard, not a code path.
-        let text = String::from_utf8(text).map_err(|e| e.to_string())?;
-        Ok(Rows { text, ends })
+        let values: Vec<serde_json::Value> = rows
+            .into_iter()
+            .map(serde_json::to_value)
+            .collect::<Result<_, _>>()?;
+        serde_json::from_value(serde_json::Value::Array(values))
     }
 
     pub fn len(&self) -> usize {
@@ -72,12 +77,14 @@ impl Rows {
     }
 
     pub fn get(&self, index: usize) -> Option<Row<'_>> {
-        let end = *self.ends.get(index)? as usize;
+        let end = *self.ends.get(index)?;
         let start = match index {
             0 => 0,
-            i => self.ends[i - 1] as usize,
+            i => (self.ends[i - 1] & !KEYED) as usize,
         };
-        self.text.get(start..end).map(Row)
+        let text = self.text.get(start..(end & !KEYED) as usize)?;
+        let keys = (end & KEYED != 0).then_some(self.keys.as_slice());
+        Some(Row { text, keys })
     }
 
     pub fn iter(&self) -> RowsIter<'_> {
@@ -95,15 +102,31 @@ impl Rows {
 }
 
 impl<'a> Row<'a> {
-    /// The row as compact JSON.
-    pub fn json(&self) -> &'a str {
-        self.0
+    /// The row as compact JSON (built on demand for rows stored without their keys).
+    pub fn json(&self) -> Cow<'a, str> {
+        let Some(keys) = self.keys else {
+            return Cow::Borrowed(self.text);
+        };
+        // Stored by `Rows` itself as an array of exactly `keys.len()` values.
+        let values: Vec<&RawValue> = serde_json::from_str(self.text).unwrap_or_default();
+        let mut json = String::with_capacity(self.text.len() + keys.len() * 12);
+        json.push('{');
+        for (i, (key, value)) in keys.iter().zip(values).enumerate() {
+            if i > 0 {
+                json.push(',');
+            }
+            json.push_str(&serde_json::to_string(key).unwrap_or_default());
+            json.push(':');
+            json.push_str(value.get());
+        }
+        json.push('}');
+        Cow::Owned(json)
     }
 
     /// Decodes the row into any type, e.g. a struct of the result's columns, a
     /// `Vec<serde_json::Value>` or a `serde_json::Map`.
-    pub fn decode<T: Deserialize<'a>>(&self) -> Result<T, serde_json::Error> {
-        serde_json::from_str(self.0)
+    pub fn decode<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_str(&self.json())
     }
 
     /// The row as a `serde_json::Value`.
@@ -123,7 +146,7 @@ impl fmt::Debug for Rows {
 
 impl fmt::Debug for Row<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Row").field(&self.0).finish()
+        f.debug_tuple("Row").field(&self.json()).finish()
     }
 }
 
@@ -173,10 +196,6 @@ impl<'a> IntoIterator for &'a Rows {
     }
 }
 
-fn end_offset(len: usize) -> Result<u32, &'static str> {
-    u32::try_from(len).map_err(|_| "rows larger than 4 GiB")
-}
-
 impl<'de> Deserialize<'de> for Rows {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer.deserialize_seq(RowsVisitor)
@@ -193,25 +212,260 @@ impl<'de> Visitor<'de> for RowsVisitor {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Rows, A::Error> {
-        let mut text = Vec::new();
-        let mut ends = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1 << 16));
-        while seq.next_element_seed(RowText(&mut text))?.is_some() {
-            ends.push(end_offset(text.len()).map_err(de::Error::custom)?);
+        let mut builder = Builder {
+            text: Vec::new(),
+            ends: Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1 << 16)),
+            keys: None,
+            value_starts: Vec::new(),
+        };
+        while let Some(keyed) = seq.next_element_seed(RowSeed(&mut builder))? {
+            let end = u32::try_from(builder.text.len())
+                .ok()
+                .filter(|end| end & KEYED == 0)
+                .ok_or_else(|| de::Error::custom("rows larger than 2 GiB"))?;
+            builder.ends.push(if keyed { end | KEYED } else { end });
         }
-        Rows::from_parts(text, ends).map_err(de::Error::custom)
+        let text = String::from_utf8(builder.text).map_err(de::Error::custom)?;
+        Ok(Rows {
+            text,
+            ends: builder.ends,
+            keys: builder.keys.unwrap_or_default(),
+        })
     }
 }
 
-/// Appends one row, re-encoded as compact JSON, to the buffer.
-struct RowText<'a>(&'a mut Vec<u8>);
+/// Rows being read.
+struct Builder {
+    text: Vec<u8>,
+    ends: Vec<u32>,
+    /// The keys of the first row, when it is an object; later objects with the same keys in the
+    /// same order are stored keyed.
+    keys: Option<Vec<String>>,
+    /// Where each value of the current keyed row starts in `text` (reused between rows).
+    value_starts: Vec<usize>,
+}
 
-impl<'de> DeserializeSeed<'de> for RowText<'_> {
+/// Reads one row; yields whether it was stored keyed.
+struct RowSeed<'a>(&'a mut Builder);
+
+impl<'de> DeserializeSeed<'de> for RowSeed<'_> {
+    type Value = bool;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+/// Writes any JSON value, compactly, to the buffer.
+struct Compact<'a>(&'a mut Vec<u8>);
+
+impl<'de> DeserializeSeed<'de> for Compact<'_> {
     type Value = ();
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
         let mut writer = serde_json::Serializer::new(&mut *self.0);
         serde_transcode::transcode(deserializer, &mut writer).map_err(de::Error::custom)
     }
+}
+
+/// A key, compared with the key expected at its position without allocating when it matches.
+struct KeySeed<'k>(Option<&'k str>);
+
+enum Key {
+    Expected,
+    Other(String),
+}
+
+impl<'de> DeserializeSeed<'de> for KeySeed<'_> {
+    type Value = Key;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Key, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KeySeed<'_> {
+    type Value = Key;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string key")
+    }
+
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<Key, E> {
+        Ok(match self.0 {
+            Some(expected) if expected == key => Key::Expected,
+            _ => Key::Other(key.to_string()),
+        })
+    }
+}
+
+fn write_json<E: de::Error>(text: &mut Vec<u8>, value: &impl Serialize) -> Result<(), E> {
+    serde_json::to_writer(text, value).map_err(E::custom)
+}
+
+impl<'de> Visitor<'de> for RowSeed<'_> {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a row")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        let b = self.0;
+        let first_row = b.ends.is_empty();
+        if first_row {
+            b.keys = Some(Vec::new());
+        }
+        let Some(keys) = b.keys.as_mut() else {
+            return write_object(&mut b.text, map, 0).map(|()| false);
+        };
+        let row_start = b.text.len();
+        b.value_starts.clear();
+        b.text.push(b'[');
+        let mut position = 0;
+        loop {
+            let expected = if first_row {
+                None
+            } else {
+                keys.get(position).map(String::as_str)
+            };
+            let key = match map.next_key_seed(KeySeed(expected))? {
+                None if first_row || position == keys.len() => break,
+                None => {
+                    // Fewer keys than the others: store this row with its keys.
+                    rekey(&mut b.text, row_start, &b.value_starts, keys, position);
+                    b.text.push(b'}');
+                    return Ok(false);
+                }
+                Some(key) => key,
+            };
+            match key {
+                Key::Expected => {}
+                Key::Other(key) if first_row => keys.push(key),
+                Key::Other(key) => {
+                    // Another key, or another order: store this row with its keys.
+                    rekey(&mut b.text, row_start, &b.value_starts, keys, position);
+                    if position > 0 {
+                        b.text.push(b',');
+                    }
+                    write_json(&mut b.text, &key)?;
+                    b.text.push(b':');
+                    map.next_value_seed(Compact(&mut b.text))?;
+                    return write_object(&mut b.text, map, position + 1).map(|()| false);
+                }
+            }
+            if position > 0 {
+                b.text.push(b',');
+            }
+            b.value_starts.push(b.text.len());
+            map.next_value_seed(Compact(&mut b.text))?;
+            position += 1;
+        }
+        b.text.push(b']');
+        Ok(true)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
+        let text = &mut self.0.text;
+        text.push(b'[');
+        let mut first = true;
+        loop {
+            let start = text.len();
+            if !first {
+                text.push(b',');
+            }
+            if seq.next_element_seed(Compact(text))?.is_none() {
+                text.truncate(start);
+                break;
+            }
+            first = false;
+        }
+        text.push(b']');
+        Ok(false)
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<bool, E> {
+        write_json(&mut self.0.text, &v).map(|()| false)
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<bool, E> {
+        write_json(&mut self.0.text, &v).map(|()| false)
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<bool, E> {
+        write_json(&mut self.0.text, &v).map(|()| false)
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<bool, E> {
+        write_json(&mut self.0.text, &v).map(|()| false)
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<bool, E> {
+        write_json(&mut self.0.text, &v).map(|()| false)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<bool, E> {
+        self.0.text.extend_from_slice(b"null");
+        Ok(false)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<bool, E> {
+        self.visit_unit()
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
+        Compact(&mut self.0.text)
+            .deserialize(deserializer)
+            .map(|()| false)
+    }
+
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
+        self.visit_some(deserializer)
+    }
+}
+
+/// Writes the remaining entries of an object whose first `written` entries (and the opening
+/// brace) are already in `text`, and the closing brace.
+fn write_object<'de, A: MapAccess<'de>>(
+    text: &mut Vec<u8>,
+    mut map: A,
+    written: usize,
+) -> Result<(), A::Error> {
+    if written == 0 {
+        text.push(b'{');
+    }
+    let mut position = written;
+    while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+        if position > 0 {
+            text.push(b',');
+        }
+        write_json(text, &key)?;
+        text.push(b':');
+        map.next_value_seed(Compact(text))?;
+        position += 1;
+    }
+    text.push(b'}');
+    Ok(())
+}
+
+/// Turns the keyed start of a row (`[v1,v2` from `row_start`) back into an object with its keys
+/// (`{"k1":v1,"k2":v2`), for a row that turned out not to match the shared keys.
+fn rekey(text: &mut Vec<u8>, row_start: usize, value_starts: &[usize], keys: &[String], n: usize) {
+    let end = text.len();
+    let mut object = vec![b'{'];
+    for (i, key) in keys.iter().take(n).enumerate() {
+        let from = value_starts[i];
+        let to = value_starts.get(i + 1).map_or(end, |next| next - 1);
+        if i > 0 {
+            object.push(b',');
+        }
+        // A `String` always serializes.
+        let _ = serde_json::to_writer(&mut object, key);
+        object.push(b':');
+        object.extend_from_slice(&text[from..to]);
+    }
+    text.truncate(row_start);
+    text.extend_from_slice(&object);
 }
 
 impl Serialize for Rows {
@@ -226,7 +480,8 @@ impl Serialize for Rows {
 
 impl Serialize for Row<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut reader = serde_json::Deserializer::from_str(self.0);
+        let json = self.json();
+        let mut reader = serde_json::Deserializer::from_str(&json);
         serde_transcode::transcode(&mut reader, serializer)
     }
 }
@@ -253,7 +508,7 @@ mod tests {
                         [1, "a", true, {"k": []}],
                         "bare", 18446744073709551615, -3 ]"#;
         let rows: Rows = serde_json::from_str(body).unwrap();
-        let texts: Vec<&str> = rows.iter().map(|r| r.json()).collect();
+        let texts: Vec<String> = rows.iter().map(|r| r.json().into_owned()).collect();
         assert_eq!(
             texts,
             [
@@ -266,7 +521,7 @@ mod tests {
         );
         let original: Value = serde_json::from_str(body).unwrap();
         assert_eq!(serde_json::to_value(&rows).unwrap(), original);
-        assert_eq!(rows.iter().rev().next().map(|r| r.json()), Some("-3"));
+        assert_eq!(rows.iter().next_back().unwrap().json(), "-3");
         assert_eq!(rows.get(5), None);
         assert_eq!(
             rows.get(0).unwrap().to_value().unwrap()["name"],
@@ -288,10 +543,51 @@ mod tests {
             panic!("not rows")
         };
         assert_eq!(data.get(0).unwrap().json(), r#"[1,2.5,"x"]"#);
+        let Either::Rows { data } =
+            serde_json::from_str(r#"{"data": [{"a": 1, "b": "x"}, {"a": 2, "b": "y"}]}"#).unwrap()
+        else {
+            panic!("not rows")
+        };
+        assert_eq!(data.get(1).unwrap().json(), r#"{"a":2,"b":"y"}"#);
         assert!(matches!(
             serde_json::from_str(r#"{"error": "no"}"#).unwrap(),
             Either::Other { error } if error == "no"
         ));
+    }
+
+    #[test]
+    fn objects_with_the_first_rows_keys_are_stored_without_them() {
+        let body = r#"[{"id": 1, "name": "a"}, {"id": 2, "name": "b\"c"},
+                       {"name": "swapped", "id": 3}, {"id": 4}, {"id": 5, "name": "e", "extra": true},
+                       {"id": 6, "other": 0}, [7], {"id": 8, "name": null}, {}]"#;
+        let rows: Rows = serde_json::from_str(body).unwrap();
+        let texts: Vec<String> = rows.iter().map(|r| r.json().into_owned()).collect();
+        assert_eq!(
+            texts,
+            [
+                r#"{"id":1,"name":"a"}"#,
+                r#"{"id":2,"name":"b\"c"}"#,
+                r#"{"name":"swapped","id":3}"#,
+                r#"{"id":4}"#,
+                r#"{"id":5,"name":"e","extra":true}"#,
+                r#"{"id":6,"other":0}"#,
+                "[7]",
+                r#"{"id":8,"name":null}"#,
+                "{}",
+            ]
+        );
+        let original: Value = serde_json::from_str(body).unwrap();
+        assert_eq!(serde_json::to_value(&rows).unwrap(), original);
+        // Keyed rows hold their values only: `[1,"a"]`, `[2,"b\"c"]`, `[8,null]`.
+        let keyed = [1, 2, 8].iter().map(|i| rows.get(*i - 1).unwrap().text.len()).sum::<usize>();
+        assert_eq!(keyed, r#"[1,"a"][2,"b\"c"][8,null]"#.len());
+        #[derive(Deserialize, PartialEq, Debug)]
+        struct Person {
+            id: u32,
+            name: Option<String>,
+        }
+        let people: Vec<Person> = rows.iter().take(2).map(|r| r.decode().unwrap()).collect();
+        assert_eq!(people[1], Person { id: 2, name: Some("b\"c".into()) });
     }
 
     #[test]
@@ -307,7 +603,7 @@ mod tests {
     fn builds_from_values() {
         let rows = Rows::from_values([json!({"a": 1}), json!([2])]).unwrap();
         assert_eq!(rows.len(), 2);
-        assert_eq!(format!("{rows:?}"), "Rows { len: 2, bytes: 10 }");
+        assert_eq!(format!("{rows:?}"), "Rows { len: 2, bytes: 6 }");
         assert_eq!(Rows::default().iter().count(), 0);
     }
 }
