@@ -36,10 +36,13 @@ use serde_json::value::RawValue;
 /// demand with [`Row::decode`].
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Rows {
-    /// Every row back to back: a *keyed* row as the JSON array of its values (`[1,"a"]`), any
-    /// other row as its compact JSON.
-    text: String,
-    /// Where each row ends in `text`; the top bit marks keyed rows.
+    /// Every row back to back, in segments of about [`SEGMENT`] bytes (no row spans two, and no
+    /// buffer is ever copied to grow): a *keyed* row as the JSON array of its values
+    /// (`[1,"a"]`), any other row as its compact JSON.
+    segments: Vec<String>,
+    /// Offset of each segment's first byte in the concatenation of all segments.
+    segment_starts: Vec<u32>,
+    /// Where each row ends in that concatenation; the top bit marks keyed rows.
     ends: Vec<u32>,
     /// The keys of keyed rows, in order.
     keys: Vec<String>,
@@ -47,6 +50,9 @@ pub struct Rows {
 
 /// Marks a keyed row in `Rows::ends`.
 const KEYED: u32 = 1 << 31;
+
+/// Target size of a text segment.
+const SEGMENT: usize = 64 * 1024;
 
 /// One row of [`Rows`].
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -82,8 +88,14 @@ impl Rows {
             0 => 0,
             i => (self.ends[i - 1] & !KEYED) as usize,
         };
-        let text = self.text.get(start..(end & !KEYED) as usize)?;
-        let keys = (end & KEYED != 0).then_some(self.keys.as_slice());
+        let end = (end & !KEYED) as usize;
+        let segment = self
+            .segment_starts
+            .partition_point(|&s| s as usize <= start)
+            .checked_sub(1)?;
+        let base = self.segment_starts[segment] as usize;
+        let text = self.segments[segment].get(start - base..end - base)?;
+        let keys = (self.ends[index] & KEYED != 0).then_some(self.keys.as_slice());
         Some(Row { text, keys })
     }
 
@@ -97,7 +109,7 @@ impl Rows {
 
     /// Bytes of row text held (the memory the rows take, less 4 bytes per row of offsets).
     pub fn text_len(&self) -> usize {
-        self.text.len()
+        self.segments.iter().map(String::len).sum()
     }
 }
 
@@ -139,7 +151,7 @@ impl fmt::Debug for Rows {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Rows")
             .field("len", &self.len())
-            .field("bytes", &self.text.len())
+            .field("bytes", &self.text_len())
             .finish()
     }
 }
@@ -213,21 +225,30 @@ impl<'de> Visitor<'de> for RowsVisitor {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Rows, A::Error> {
         let mut builder = Builder {
-            text: Vec::new(),
+            text: Vec::with_capacity(SEGMENT),
+            segments: Vec::new(),
+            segment_starts: vec![0],
             ends: Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1 << 16)),
             keys: None,
             value_starts: Vec::new(),
         };
         while let Some(keyed) = seq.next_element_seed(RowSeed(&mut builder))? {
-            let end = u32::try_from(builder.text.len())
+            let base = *builder.segment_starts.last().unwrap_or(&0) as usize;
+            let end = u32::try_from(base + builder.text.len())
                 .ok()
                 .filter(|end| end & KEYED == 0)
                 .ok_or_else(|| de::Error::custom("rows larger than 2 GiB"))?;
             builder.ends.push(if keyed { end | KEYED } else { end });
+            if builder.text.len() >= SEGMENT * 3 / 4 {
+                builder.seal().map_err(de::Error::custom)?;
+                builder.segment_starts.push(end);
+            }
         }
-        let text = String::from_utf8(builder.text).map_err(de::Error::custom)?;
+        builder.seal().map_err(de::Error::custom)?;
+        builder.segment_starts.truncate(builder.segments.len());
         Ok(Rows {
-            text,
+            segments: builder.segments,
+            segment_starts: builder.segment_starts,
             ends: builder.ends,
             keys: builder.keys.unwrap_or_default(),
         })
@@ -236,13 +257,28 @@ impl<'de> Visitor<'de> for RowsVisitor {
 
 /// Rows being read.
 struct Builder {
+    /// The segment being written.
     text: Vec<u8>,
+    segments: Vec<String>,
+    segment_starts: Vec<u32>,
     ends: Vec<u32>,
     /// The keys of the first row, when it is an object; later objects with the same keys in the
     /// same order are stored keyed.
     keys: Option<Vec<String>>,
     /// Where each value of the current keyed row starts in `text` (reused between rows).
     value_starts: Vec<usize>,
+}
+
+impl Builder {
+    /// Ends the current segment (if it holds anything) and starts a new one.
+    fn seal(&mut self) -> Result<(), std::string::FromUtf8Error> {
+        if !self.text.is_empty() {
+            let mut full = std::mem::replace(&mut self.text, Vec::with_capacity(SEGMENT));
+            full.shrink_to_fit();
+            self.segments.push(String::from_utf8(full)?);
+        }
+        Ok(())
+    }
 }
 
 /// Reads one row; yields whether it was stored keyed.
@@ -588,6 +624,25 @@ mod tests {
         }
         let people: Vec<Person> = rows.iter().take(2).map(|r| r.decode().unwrap()).collect();
         assert_eq!(people[1], Person { id: 2, name: Some("b\"c".into()) });
+    }
+
+    #[test]
+    fn many_rows_span_segments_without_loss() {
+        let values: Vec<Value> = (0..20_000)
+            .map(|i| match i % 3 {
+                0 => json!({"id": i, "name": format!("user {i}")}),
+                1 => json!([i, "x".repeat(i % 50)]),
+                _ => json!({"name": i, "id": null}),
+            })
+            .collect();
+        let body = serde_json::to_string(&values).unwrap();
+        let rows: Rows = serde_json::from_str(&body).unwrap();
+        assert!(rows.segments.len() > 5, "{} segments", rows.segments.len());
+        assert_eq!(rows.len(), values.len());
+        for (i, value) in values.iter().enumerate() {
+            assert_eq!(&rows.get(i).unwrap().to_value().unwrap(), value, "row {i}");
+        }
+        assert_eq!(serde_json::to_string(&rows).unwrap(), body);
     }
 
     #[test]
