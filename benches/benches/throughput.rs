@@ -124,12 +124,12 @@ async fn run(n: usize) {
             http.clone(),
             tonalytica::Auth::api_key(KEY),
         );
-        let raw_call = raw("/api/jobs/job-1", "authorization", "Key bench-key");
+        let raw_call = raw("/api/jobs/9f0a5c1e-3b7d-4c43-9a59-5c4f0d2f6a11", "authorization", "Key bench-key");
         compare(
             "tonalytica get_job",
             n,
             || async {
-                c.get_job().job_id("job-1").send().await.unwrap();
+                c.get_job().job_id(JOB_ID).send().await.unwrap();
             },
             || async {
                 let b = raw_call().await;
@@ -218,6 +218,7 @@ async fn run(n: usize) {
 }
 
 const STATS_ID: &str = "5eb9ca210381f6f321022ae6";
+const JOB_ID: &str = "9f0a5c1e-3b7d-4c43-9a59-5c4f0d2f6a11";
 
 /// An OAuth2 access token that never expires (the token endpoint is not what is measured).
 #[derive(Debug)]

@@ -1,7 +1,9 @@
 //! Reading response bodies with bounded memory and time.
 //!
 //! JSON bodies are read whole before decoding, into one buffer sized from `Content-Length`, so a
-//! 10 MB result takes 10 MB while it is decoded (reqwest would hold the chunks and a copy). A body
+//! 10 MB result takes 10 MB while it is decoded (reqwest would hold the chunks and a copy).
+//! Bodies that announce at most 64 KiB are left to reqwest, within the client's read timeout
+//! (see [`crate::ClientConfig::with_read_timeout`]). A body
 //! over [`BodyLimits::max_bytes`] is not read further, and a body that stops arriving for
 //! [`BodyLimits::stall_timeout`] is abandoned; either way the call fails with
 //! `ApiError::BodyTooLarge` / `ApiError::BodyStalled`. Streamed bodies (CSV, archives) are not
@@ -42,6 +44,17 @@ pub enum BodyError {
 }
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Bodies up to this size with a `Content-Length` are left to reqwest: buffering them here would
+/// cost more than it saves, and they stall within the client's read timeout.
+const SMALL_BODY: u64 = 64 * 1024;
+
+/// Whether `response` announces a body small enough to read without the transport's buffer.
+pub(crate) fn is_small(response: &Response, limits: BodyLimits) -> bool {
+    response
+        .content_length()
+        .is_some_and(|n| n <= SMALL_BODY.min(limits.max_bytes as u64))
+}
 
 /// Reads the whole body (within `limits`) and returns the response around it, as one chunk.
 /// On failure the returned response's body yields the error when read.

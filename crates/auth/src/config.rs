@@ -4,7 +4,8 @@ use std::time::Duration;
 
 /// Transport settings, as a by-value builder ending in [`ClientConfig::build`].
 ///
-/// Defaults: connect timeout 10 s, whole-request timeout 60 s, redirects **not** followed (a
+/// Defaults: connect timeout 10 s, whole-request timeout 60 s, 30 s without data from the server
+/// (read timeout), redirects **not** followed (a
 /// redirect would otherwise carry API keys to wherever `Location` points; see
 /// [`ClientConfig::with_same_origin_redirects`]), no `Referer` header, rustls with the system's
 /// roots plus any added here.
@@ -12,6 +13,7 @@ use std::time::Duration;
 pub struct ClientConfig {
     connect_timeout: Duration,
     timeout: Duration,
+    read_timeout: Duration,
     user_agent: String,
     root_certificates: Vec<reqwest::Certificate>,
     identity: Option<IdentityPem>,
@@ -54,6 +56,7 @@ impl Default for ClientConfig {
         ClientConfig {
             connect_timeout: Duration::from_secs(10),
             timeout: Duration::from_secs(60),
+            read_timeout: Duration::from_secs(30),
             user_agent: concat!("analytics-clients/", env!("CARGO_PKG_VERSION")).to_string(),
             root_certificates: Vec::new(),
             identity: None,
@@ -86,6 +89,13 @@ impl ClientConfig {
     /// unexpected response. More than `max` redirects (a loop) is a transport error.
     pub fn with_same_origin_redirects(mut self, max: usize) -> Self {
         self.same_origin_redirects = max;
+        self
+    }
+
+    /// Longest wait for the next piece of a response (default 30 s): a server that stops
+    /// sending fails the call after this, not after the whole-request timeout.
+    pub fn with_read_timeout(mut self, timeout: Duration) -> Self {
+        self.read_timeout = timeout;
         self
     }
 
@@ -188,6 +198,7 @@ impl ClientConfig {
         let mut builder = reqwest::Client::builder()
             .connect_timeout(self.connect_timeout)
             .timeout(self.timeout)
+            .read_timeout(self.read_timeout)
             .user_agent(&self.user_agent)
             .referer(false)
             .redirect(redirect_policy(self.same_origin_redirects));

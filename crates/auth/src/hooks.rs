@@ -191,6 +191,9 @@ pub async fn exec(
             Ok(buffer_error_body(response, limits.stall_timeout).await)
         } else if operation.is_some_and(|o| o.streams_body) {
             Ok(body::watch(response, limits.stall_timeout))
+        } else if body::is_small(&response, limits) {
+            // Announced and small: reqwest reads exactly that much, within the client's timeouts.
+            Ok(response)
         } else {
             Ok(body::buffer(response, limits).await)
         }
