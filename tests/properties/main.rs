@@ -565,6 +565,44 @@ proptest! {
     }
 
     #[test]
+    fn retry_waits_stay_within_the_policy(
+        retry in 0u32..40,
+        base_ms in 1u64..5_000,
+        cap_ms in 1u64..60_000,
+        server_wait in proptest::option::of(0u64..120),
+        waited_ms in 0u64..120_000,
+    ) {
+        use std::time::Duration;
+        let policy = analytics_auth::RetryPolicy::default()
+            .with_max_retries(5)
+            .with_base_delay(Duration::from_millis(base_ms));
+        let policy = analytics_auth::RetryPolicy { max_backoff: Duration::from_millis(cap_ms), ..policy };
+        // Full jitter: never above the exponential step, never above the cap.
+        let step = Duration::from_millis(base_ms).saturating_mul(1 << retry.min(20));
+        prop_assert!(policy.backoff(retry) <= step.min(policy.max_backoff));
+        let waited = Duration::from_millis(waited_ms);
+        let server_wait = server_wait.map(Duration::from_secs);
+        match policy.delay(retry, server_wait, waited) {
+            None => prop_assert!(
+                retry >= policy.max_retries
+                    || server_wait.is_some_and(|w| w > policy.max_retry_after)
+                    || waited + server_wait.unwrap_or_default() > policy.total_wait
+                    || server_wait.is_none()
+            ),
+            Some(delay) => {
+                prop_assert!(retry < policy.max_retries);
+                prop_assert!(waited + delay <= policy.total_wait);
+                if let Some(wait) = server_wait {
+                    // A server's wait is honoured, never shortened, and jittered by at most 10 %
+                    // (at least 100 ms).
+                    prop_assert!(delay >= wait);
+                    prop_assert!(delay <= wait + (wait / 10).max(Duration::from_millis(100)));
+                }
+            }
+        }
+    }
+
+    #[test]
     fn byte_mutations_stay_in_bounds(bytes in any_bytes(), (_, muts) in mutations()) {
         let len = bytes.len();
         let inserted = muts.iter().filter(|m| matches!(m, Mutation::Insert(..))).count();

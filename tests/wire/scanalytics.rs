@@ -1029,6 +1029,61 @@ async fn the_limiter_holds_a_burst_of_1000_calls_under_the_limits() {
     eprintln!("1000 calls: {took:?}, max {per_minute}/min, {per_hour}/h");
 }
 
+/// A server that enforces Scanalytics' limits the way its sliding window does: a request is
+/// refused with 429 when 180 were accepted in the last minute or 1200 in the last hour.
+#[tokio::test(start_paused = true)]
+async fn two_thousand_calls_against_a_sliding_window_see_no_429_and_use_the_quota() {
+    let accepted: Arc<Mutex<Vec<tokio::time::Instant>>> = Arc::default();
+    let refused = Arc::new(Mutex::new(0usize));
+    let (a, r) = (accepted.clone(), refused.clone());
+    let server = LocalServer::start(Arc::new(move |_: &str, _: &str| {
+        let now = tokio::time::Instant::now();
+        let mut accepted = a.lock().unwrap();
+        let within = |window: u64| {
+            accepted
+                .iter()
+                .filter(|t| now.duration_since(**t) < Duration::from_secs(window))
+                .count()
+        };
+        if within(60) >= 180 || within(3600) >= 1200 {
+            *r.lock().unwrap() += 1;
+            return Some((429, vec![("retry-after", "60".to_string())], "{}".into()));
+        }
+        accepted.push(now);
+        Some((200, vec![], user_json().to_string()))
+    }))
+    .await;
+    let client = ClientBuilder::new()
+        .base_url(server.uri())
+        .stored_tokens("cid")
+        .token_store(MemoryTokenStore::with_token(stored(
+            Some("AT1"),
+            7 * 86400,
+            None,
+        )))
+        .http_client(paused_http())
+        .build()
+        .unwrap();
+    let start = tokio::time::Instant::now();
+    let calls = (0..2000).map(|_| {
+        let client = client.clone();
+        async move { client.get_current_user().send().await.map(|_| ()) }
+    });
+    for result in futures::future::join_all(calls).await {
+        result.unwrap();
+    }
+    assert_eq!(*refused.lock().unwrap(), 0, "the server refused requests");
+    let accepted = accepted.lock().unwrap().clone();
+    assert_eq!(accepted.len(), 2000);
+    // The hourly quota binds: at least 90 % of it is used in the first hour.
+    let first_hour = accepted
+        .iter()
+        .filter(|t| t.duration_since(start) < Duration::from_secs(3600))
+        .count();
+    assert!(first_hour >= 1080, "{first_hour} calls in the first hour");
+    assert!(first_hour <= 1200, "{first_hour} calls in the first hour");
+}
+
 #[tokio::test(start_paused = true)]
 async fn anonymous_clients_stay_under_20_per_minute() {
     let server = LocalServer::start(Arc::new(|_: &str, _: &str| {

@@ -12,7 +12,7 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures::{Stream, StreamExt};
+use http_body_util::BodyExt;
 use reqwest::Response;
 
 /// Limits on reading one response body.
@@ -45,22 +45,11 @@ pub enum BodyError {
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// Bodies up to this size with a `Content-Length` are left to reqwest: buffering them here would
-/// cost more than it saves, and they stall within the client's read timeout.
-const SMALL_BODY: u64 = 64 * 1024;
-
-/// Whether `response` announces a body small enough to read without the transport's buffer.
-pub(crate) fn is_small(response: &Response, limits: BodyLimits) -> bool {
-    response
-        .content_length()
-        .is_some_and(|n| n <= SMALL_BODY.min(limits.max_bytes as u64))
-}
-
 /// Reads the whole body (within `limits`) and returns the response around it, as one chunk.
 /// On failure the returned response's body yields the error when read.
 pub(crate) async fn buffer(response: Response, limits: BodyLimits) -> Response {
     let announced = response.content_length();
-    let (parts, body) = split(response);
+    let (parts, body) = http::Response::from(response).into_parts();
     let result = match announced {
         Some(n) if n > limits.max_bytes as u64 => Err(BodyError::TooLarge {
             limit: limits.max_bytes,
@@ -68,40 +57,34 @@ pub(crate) async fn buffer(response: Response, limits: BodyLimits) -> Response {
         .into()),
         _ => read_all(body, announced, limits).await,
     };
-    match result {
-        Ok(bytes) => rebuild(parts, reqwest::Body::from(bytes)),
-        Err(error) => rebuild(
-            parts,
-            reqwest::Body::wrap_stream(futures::stream::once(async move {
-                Err::<Bytes, BoxError>(error)
-            })),
-        ),
-    }
+    let body = match result {
+        Ok(bytes) => reqwest::Body::from(bytes),
+        Err(error) => reqwest::Body::wrap_stream(futures::stream::once(async move {
+            Err::<Bytes, BoxError>(error)
+        })),
+    };
+    Response::from(http::Response::from_parts(parts, body))
 }
 
 /// The response with its body watched for stalls, otherwise untouched.
 pub(crate) fn watch(response: Response, stall_timeout: Duration) -> Response {
-    let (parts, body) = split(response);
+    let (parts, body) = http::Response::from(response).into_parts();
     let watched = futures::stream::unfold(Some(body), move |state| async move {
         let mut body = state?;
-        match tokio::time::timeout(stall_timeout, body.next()).await {
-            Ok(Some(Ok(chunk))) => Some((Ok(chunk), Some(body))),
-            Ok(Some(Err(e))) => Some((Err(BoxError::from(e.without_url())), None)),
+        match next(&mut body, stall_timeout).await {
+            Ok(Some(chunk)) => Some((Ok(chunk), Some(body))),
             Ok(None) => None,
-            Err(_) => Some((
-                Err(BodyError::Stalled {
-                    after: stall_timeout,
-                }
-                .into()),
-                None,
-            )),
+            Err(e) => Some((Err(e), None)),
         }
     });
-    rebuild(parts, reqwest::Body::wrap_stream(watched))
+    Response::from(http::Response::from_parts(
+        parts,
+        reqwest::Body::wrap_stream(watched),
+    ))
 }
 
 async fn read_all(
-    mut body: impl Stream<Item = reqwest::Result<Bytes>> + Unpin,
+    mut body: reqwest::Body,
     announced: Option<u64>,
     limits: BodyLimits,
 ) -> Result<Bytes, BoxError> {
@@ -137,49 +120,23 @@ async fn read_all(
     Ok(Bytes::from(buffer))
 }
 
-async fn next(
-    body: &mut (impl Stream<Item = reqwest::Result<Bytes>> + Unpin),
-    stall_timeout: Duration,
-) -> Result<Option<Bytes>, BoxError> {
-    match tokio::time::timeout(stall_timeout, body.next()).await {
-        Ok(Some(Ok(chunk))) => Ok(Some(chunk)),
-        Ok(Some(Err(e))) => Err(e.without_url().into()),
-        Ok(None) => Ok(None),
-        Err(_) => Err(BodyError::Stalled {
-            after: stall_timeout,
+/// The next data of `body` (trailers are skipped), or an error when none arrives in time.
+async fn next(body: &mut reqwest::Body, stall_timeout: Duration) -> Result<Option<Bytes>, BoxError> {
+    loop {
+        match tokio::time::timeout(stall_timeout, body.frame()).await {
+            Ok(Some(Ok(frame))) => {
+                if let Ok(data) = frame.into_data() {
+                    return Ok(Some(data));
+                }
+            }
+            Ok(Some(Err(e))) => return Err(e.without_url().into()),
+            Ok(None) => return Ok(None),
+            Err(_) => {
+                return Err(BodyError::Stalled {
+                    after: stall_timeout,
+                }
+                .into())
+            }
         }
-        .into()),
     }
-}
-
-type Parts = (http::StatusCode, http::Version, http::HeaderMap, http::Extensions);
-
-fn split(
-    response: Response,
-) -> (
-    Parts,
-    impl Stream<Item = reqwest::Result<Bytes>> + Unpin + Send + 'static,
-) {
-    let status = response.status();
-    let version = response.version();
-    let headers = response.headers().clone();
-    let extensions = response.extensions().clone();
-    (
-        (status, version, headers, extensions),
-        response.bytes_stream(),
-    )
-}
-
-/// A response with the same status, version, headers and extensions around a new body. It has no
-/// URL, so it cannot leak a query-string key.
-pub(crate) fn rebuild(
-    (status, version, headers, extensions): Parts,
-    body: reqwest::Body,
-) -> Response {
-    let mut rebuilt = http::Response::new(body);
-    *rebuilt.status_mut() = status;
-    *rebuilt.version_mut() = version;
-    *rebuilt.headers_mut() = headers;
-    *rebuilt.extensions_mut() = extensions;
-    Response::from(rebuilt)
 }

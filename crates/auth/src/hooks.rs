@@ -191,9 +191,6 @@ pub async fn exec(
             Ok(buffer_error_body(response, limits.stall_timeout).await)
         } else if operation.is_some_and(|o| o.streams_body) {
             Ok(body::watch(response, limits.stall_timeout))
-        } else if body::is_small(&response, limits) {
-            // Announced and small: reqwest reads exactly that much, within the client's timeouts.
-            Ok(response)
         } else {
             Ok(body::buffer(response, limits).await)
         }
@@ -290,10 +287,10 @@ async fn buffer_error_body(response: Response, stall_timeout: Duration) -> Respo
     // The body is already decoded and may be shorter than announced.
     headers.remove(http::header::CONTENT_LENGTH);
     headers.remove(http::header::CONTENT_ENCODING);
-    let mut extensions = http::Extensions::new();
-    extensions.insert(ErrorBody(body.clone()));
-    body::rebuild(
-        (status, version, headers, extensions),
-        reqwest::Body::from(body),
-    )
+    let mut rebuilt = http::Response::new(reqwest::Body::from(body.clone()));
+    *rebuilt.status_mut() = status;
+    *rebuilt.version_mut() = version;
+    *rebuilt.headers_mut() = headers;
+    rebuilt.extensions_mut().insert(ErrorBody(body));
+    Response::from(rebuilt)
 }

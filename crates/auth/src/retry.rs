@@ -15,7 +15,8 @@ use reqwest::StatusCode;
 /// What happened to one attempt, as far as retrying is concerned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Attempt {
-    /// An answer that ends the call (success or a final error such as 400/401/404).
+    /// An answer that ends the call (success or a final error such as 400/401/404), or an error
+    /// that would repeat (a redirect loop).
     Final,
     /// 502, 503 or 504: the server or a proxy in front of it is briefly unavailable.
     Unavailable,
@@ -37,7 +38,10 @@ impl Attempt {
     }
 
     pub fn of_error(error: &reqwest::Error) -> Self {
-        if error.is_connect() {
+        if error.is_redirect() || error.is_builder() {
+            // A redirect loop or a request that cannot be built fails the same way again.
+            Attempt::Final
+        } else if error.is_connect() {
             Attempt::ConnectFailed
         } else {
             Attempt::SendFailed

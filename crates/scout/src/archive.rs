@@ -139,7 +139,7 @@ async fn write_stream(
     let mut file = tokio::io::BufWriter::with_capacity(256 * 1024, file);
     let mut written = 0u64;
     while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| ApiError::from(e))?;
+        let chunk = chunk.map_err(ApiError::from)?;
         file.write_all(&chunk).await.map_err(io)?;
         written += chunk.len() as u64;
     }

@@ -39,7 +39,7 @@ impl QueryCsvExt for Client {
             .json(&query)
             .build();
         async move {
-            let mut request = request.map_err(|e| ApiError::from(e))?;
+            let mut request = request.map_err(ApiError::from)?;
             hooks::pre(self.inner(), &API, OPERATION, &mut request)
                 .await
                 .map_err(|e| ApiError::from(progenitor_client::Error::Custom(e.to_string())))?;
@@ -56,7 +56,7 @@ impl QueryCsvExt for Client {
             response
                 .bytes()
                 .await
-                .map_err(|e| ApiError::from(e))
+                .map_err(ApiError::from)
         }
     }
 }

@@ -78,7 +78,7 @@ impl FormattedDataExt for Client {
             .json(request)
             .build();
         async move {
-            let mut request = built.map_err(|e| ApiError::from(e))?;
+            let mut request = built.map_err(ApiError::from)?;
             hooks::pre(self.inner(), &API, OPERATION, &mut request)
                 .await
                 .map_err(|e| {
@@ -94,7 +94,7 @@ impl FormattedDataExt for Client {
                     let bytes = response
                         .bytes()
                         .await
-                        .map_err(|e| ApiError::from(e))?;
+                        .map_err(ApiError::from)?;
                     decode_formatted_data(&bytes)
                 }
                 // The statuses the spec documents with an `HttpError` body, as the generated
