@@ -179,11 +179,10 @@ mod tonalytica {
             std::hint::black_box(parsed);
 
             let t = Instant::now();
-            let parsed = ResponseValue::<types::QueryResultEnvelope>::from_response::<()>(
-                received(&shared),
-            )
-            .await
-            .unwrap();
+            let parsed =
+                ResponseValue::<types::QueryResultEnvelope>::from_response::<()>(received(&shared))
+                    .await
+                    .unwrap();
             path.push(t.elapsed());
             std::hint::black_box(parsed);
 
@@ -198,8 +197,18 @@ mod tonalytica {
             std::hint::black_box(parsed);
         }
         println!("{SECTION}: {n} bytes, {row_count} rows, median of {RUNS}");
-        let raw = speed_line(SECTION, "serde_json::from_slice (bytes in memory)", n, median(raw));
-        let path = speed_line(SECTION, "client decode path (response received)", n, median(path));
+        let raw = speed_line(
+            SECTION,
+            "serde_json::from_slice (bytes in memory)",
+            n,
+            median(raw),
+        );
+        let path = speed_line(
+            SECTION,
+            "client decode path (response received)",
+            n,
+            median(path),
+        );
         let call = speed_line(SECTION, "client call over loopback", n, median(call));
         let plain = speed_line(
             SECTION,
@@ -237,7 +246,12 @@ fn ratios(section: &str, raw: f64, path: f64, call: f64, plain: f64) {
         raw / call
     );
     result(section, "ratio decode path / serde_json", raw / path, "x");
-    result(section, "ratio call / reqwest+serde_json call", plain / call, "x");
+    result(
+        section,
+        "ratio call / reqwest+serde_json call",
+        plain / call,
+        "x",
+    );
     result(section, "ratio call / serde_json alone", raw / call, "x");
 }
 
@@ -346,8 +360,18 @@ mod serenytics {
             assert_eq!(rows(&parsed), ROWS);
         }
         println!("{SECTION}: {n} bytes, {ROWS} rows, median of {}", RUNS * 2);
-        let raw = speed_line(SECTION, "serde_json::from_slice (bytes in memory)", n, median(raw));
-        let path = speed_line(SECTION, "client decode path (response received)", n, median(path));
+        let raw = speed_line(
+            SECTION,
+            "serde_json::from_slice (bytes in memory)",
+            n,
+            median(raw),
+        );
+        let path = speed_line(
+            SECTION,
+            "client decode path (response received)",
+            n,
+            median(path),
+        );
         let call = speed_line(SECTION, "client call over loopback", n, median(call));
         let plain = speed_line(
             SECTION,
@@ -376,7 +400,13 @@ mod serenytics {
         let _ = c.get_task().task_id("warm").send().await; // warm the connection
         if mode == "client" {
             let (growth, r) = peak_growth(c.formatted_data(uuid, &request)).await;
-            memory_line(SECTION, "client.formatted_data()", growth, n, rows(&r.unwrap()));
+            memory_line(
+                SECTION,
+                "client.formatted_data()",
+                growth,
+                n,
+                rows(&r.unwrap()),
+            );
         } else {
             let call = c
                 .query_formatted_data()

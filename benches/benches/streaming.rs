@@ -54,8 +54,14 @@ async fn batch_upload() {
         }
         let mut row = Row::new();
         row.insert("id".into(), serde_json::json!(i));
-        row.insert("country".into(), serde_json::json!(COUNTRIES[(i % 4) as usize]));
-        row.insert("name".into(), serde_json::json!(format!("customer {}", i % 1000)));
+        row.insert(
+            "country".into(),
+            serde_json::json!(COUNTRIES[(i % 4) as usize]),
+        );
+        row.insert(
+            "name".into(),
+            serde_json::json!(format!("customer {}", i % 1000)),
+        );
         row.insert("quantity".into(), serde_json::json!(i % 17));
         row
     });
@@ -84,9 +90,19 @@ async fn batch_upload() {
         mib(peak)
     );
     let section = "streaming: Serenytics batch upload, 1 000 000 rows";
-    result(section, "rows/s", confirmed as f64 / elapsed.as_secs_f64(), "rows/s");
+    result(
+        section,
+        "rows/s",
+        confirmed as f64 / elapsed.as_secs_f64(),
+        "rows/s",
+    );
     result(section, "peak RSS", mib(peak), "MiB");
-    result(section, "peak RSS growth", mib(peak.saturating_sub(start_rss)), "MiB");
+    result(
+        section,
+        "peak RSS growth",
+        mib(peak.saturating_sub(start_rss)),
+        "MiB",
+    );
 }
 
 async fn archive_download() {
@@ -125,7 +141,17 @@ async fn archive_download() {
         mib(peak)
     );
     let section = "streaming: Scout 200 MB run archive";
-    result(section, "MB/s", ARCHIVE_BYTES as f64 / 1e6 / elapsed.as_secs_f64(), "MB/s");
+    result(
+        section,
+        "MB/s",
+        ARCHIVE_BYTES as f64 / 1e6 / elapsed.as_secs_f64(),
+        "MB/s",
+    );
     result(section, "peak RSS", mib(peak), "MiB");
-    result(section, "peak RSS growth", mib(peak.saturating_sub(start_rss)), "MiB");
+    result(
+        section,
+        "peak RSS growth",
+        mib(peak.saturating_sub(start_rss)),
+        "MiB",
+    );
 }

@@ -22,7 +22,8 @@ const KEY: &str = "bench-key";
 const MONARC_STATS: &[u8] = br#"{"uuid": "76a3999f-ab22-4008-a540-f68082f44cb2", "organization": "CASES", "anr": "00000000-0000-4000-8000-000000000002", "type": "risk", "day": 1, "week": 1, "month": 1, "year": 2020, "data": {"what": "you want", "super": "cool"}, "created_at": "2020-05-11T21:56:49.584000", "updated_at": "2020-05-11T21:56:49.584000", "id": "5eb9ca210381f6f321022ae6"}"#;
 const TONALYTICA_JOB: &[u8] = br#"{"job": {"id": "9f0a5c1e-3b7d-4c43-9a59-5c4f0d2f6a11", "updated_at": 0, "status": 1, "error": "", "result": null, "query_result_id": null}}"#;
 const SERENYTICS_TASK: &[u8] = br#"{"status": "pending"}"#;
-const DATA_API_SOURCES: &[u8] = br#"[{"uuid": "3f1c1c2e-0d4b-4b8e-9a51-6f1f2b7c9d10", "name": "sales"}]"#;
+const DATA_API_SOURCES: &[u8] =
+    br#"[{"uuid": "3f1c1c2e-0d4b-4b8e-9a51-6f1f2b7c9d10", "name": "sales"}]"#;
 const SCOUT_ROBOT: &[u8] =
     br#"{"robotIndex": 0, "hostname": "192.168.80.3", "nickname": "spot1", "username": "scout"}"#;
 const SCANALYTICS_USER: &[u8] = br#"{"email": "jane.doe@example.com", "firstName": "Jane", "lastName": "Doe", "timezone": "America/Chicago"}"#;
@@ -96,7 +97,9 @@ async fn run(n: usize) {
         return;
     }
 
-    println!("requests/s on loopback, {n} requests per side, generated client vs reqwest + serde_json:");
+    println!(
+        "requests/s on loopback, {n} requests per side, generated client vs reqwest + serde_json:"
+    );
     {
         let c = monarc_stats::Client::new_with_client(
             &format!("{base}/api/v2"),
@@ -124,7 +127,11 @@ async fn run(n: usize) {
             http.clone(),
             tonalytica::Auth::api_key(KEY),
         );
-        let raw_call = raw("/api/jobs/9f0a5c1e-3b7d-4c43-9a59-5c4f0d2f6a11", "authorization", "Key bench-key");
+        let raw_call = raw(
+            "/api/jobs/9f0a5c1e-3b7d-4c43-9a59-5c4f0d2f6a11",
+            "authorization",
+            "Key bench-key",
+        );
         compare(
             "tonalytica get_job",
             n,
@@ -283,7 +290,13 @@ where
             .await;
         t_generated += start.elapsed();
     }
-    report(name, "32 concurrent", (n / 4 * 4) as f64, t_raw, t_generated);
+    report(
+        name,
+        "32 concurrent",
+        (n / 4 * 4) as f64,
+        t_raw,
+        t_generated,
+    );
 }
 
 fn report(name: &str, mode: &str, n: f64, raw: Duration, generated: Duration) {
@@ -295,6 +308,16 @@ fn report(name: &str, mode: &str, n: f64, raw: Duration, generated: Duration) {
     );
     let section = format!("requests/s, {mode}");
     result(&section, &format!("{name} raw"), raw_rps, "req/s");
-    result(&section, &format!("{name} generated"), generated_rps, "req/s");
-    result(&section, &format!("{name} ratio"), generated_rps / raw_rps, "x");
+    result(
+        &section,
+        &format!("{name} generated"),
+        generated_rps,
+        "req/s",
+    );
+    result(
+        &section,
+        &format!("{name} ratio"),
+        generated_rps / raw_rps,
+        "x",
+    );
 }

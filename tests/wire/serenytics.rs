@@ -1169,7 +1169,14 @@ async fn formatted_data_request_and_response_are_typed() {
         Some("%Y-%m-%d")
     );
     assert_eq!(
-        result.data.as_ref().unwrap().get(1).unwrap().to_value().unwrap(),
+        result
+            .data
+            .as_ref()
+            .unwrap()
+            .get(1)
+            .unwrap()
+            .to_value()
+            .unwrap(),
         json!(["2024-01-02", null])
     );
     let err = c

@@ -73,7 +73,15 @@ fn print_table(table: &[Figure]) {
 fn client_bench(root: &Path, bench: &str, args: &[&str]) -> Result<Vec<Figure>, String> {
     let out = Command::new(env!("CARGO"))
         .current_dir(root)
-        .args(["bench", "--quiet", "-p", "client-benches", "--bench", bench, "--"])
+        .args([
+            "bench",
+            "--quiet",
+            "-p",
+            "client-benches",
+            "--bench",
+            bench,
+            "--",
+        ])
         .args(args)
         .output()
         .map_err(|e| format!("cannot run cargo bench: {e}"))?;

@@ -49,7 +49,9 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// On failure the returned response's body yields the error when read.
 pub(crate) async fn buffer(response: Response, limits: BodyLimits) -> Response {
     let announced = response.content_length();
-    let (parts, body) = http::Response::from(response).into_parts();
+    let url = response.url().clone();
+    let (mut parts, body) = http::Response::from(response).into_parts();
+    keep_url(&mut parts, url);
     let result = match announced {
         Some(n) if n > limits.max_bytes as u64 => Err(BodyError::TooLarge {
             limit: limits.max_bytes,
@@ -68,7 +70,9 @@ pub(crate) async fn buffer(response: Response, limits: BodyLimits) -> Response {
 
 /// The response with its body watched for stalls, otherwise untouched.
 pub(crate) fn watch(response: Response, stall_timeout: Duration) -> Response {
-    let (parts, body) = http::Response::from(response).into_parts();
+    let url = response.url().clone();
+    let (mut parts, body) = http::Response::from(response).into_parts();
+    keep_url(&mut parts, url);
     let watched = futures::stream::unfold(Some(body), move |state| async move {
         let mut body = state?;
         match next(&mut body, stall_timeout).await {
@@ -81,6 +85,15 @@ pub(crate) fn watch(response: Response, stall_timeout: Duration) -> Response {
         parts,
         reqwest::Body::wrap_stream(watched),
     ))
+}
+
+/// Carries the response URL over the conversion to `http::Response` and back (which would
+/// otherwise replace it with a placeholder, parsed anew for every response).
+fn keep_url(parts: &mut http::response::Parts, url: reqwest::Url) {
+    use reqwest::ResponseBuilderExt;
+    if let Ok(carrier) = http::Response::builder().url(url).body(()) {
+        parts.extensions.extend(carrier.into_parts().0.extensions);
+    }
 }
 
 async fn read_all(
@@ -121,7 +134,10 @@ async fn read_all(
 }
 
 /// The next data of `body` (trailers are skipped), or an error when none arrives in time.
-async fn next(body: &mut reqwest::Body, stall_timeout: Duration) -> Result<Option<Bytes>, BoxError> {
+async fn next(
+    body: &mut reqwest::Body,
+    stall_timeout: Duration,
+) -> Result<Option<Bytes>, BoxError> {
     loop {
         match tokio::time::timeout(stall_timeout, body.frame()).await {
             Ok(Some(Ok(frame))) => {

@@ -11,21 +11,21 @@ pub mod hooks;
 pub mod oauth2;
 #[cfg(feature = "rate-limit")]
 pub mod rate_limit;
-pub mod rows;
 pub mod retry;
+pub mod rows;
 mod secret;
 mod session;
 pub mod tls;
 mod transport;
 
-pub use body::{BodyError, BodyLimits};
-pub use retry::{RetryBudget, RetryPolicy};
-pub use transport::Transport;
 pub use api::{ApiDescription, KeyLocation, Operation, QueryRange, SchemeKind, SecurityScheme};
+pub use body::{BodyError, BodyLimits};
 pub use config::{ensure_crypto_provider, ClientConfig, ConfigError};
 pub use credentials::{ApiKey, Auth, AuthError, Authorizer};
 pub use error::{message_of, retry_after, ApiError, RawBody};
 pub use hooks::HookError;
+pub use retry::{RetryBudget, RetryPolicy};
 pub use secret::Secret;
 pub use session::{CookieSession, SessionError};
 pub use tls::CertificateFingerprint;
+pub use transport::Transport;

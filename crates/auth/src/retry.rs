@@ -230,8 +230,14 @@ mod tests {
                 "{d:?}"
             );
         }
-        assert_eq!(p.delay(2, Some(Duration::from_secs(1)), Duration::ZERO), None);
-        assert_eq!(p.delay(0, Some(Duration::from_secs(31)), Duration::ZERO), None);
+        assert_eq!(
+            p.delay(2, Some(Duration::from_secs(1)), Duration::ZERO),
+            None
+        );
+        assert_eq!(
+            p.delay(0, Some(Duration::from_secs(31)), Duration::ZERO),
+            None
+        );
         assert_eq!(
             p.delay(1, Some(Duration::from_secs(20)), Duration::from_secs(45)),
             None
@@ -248,17 +254,26 @@ mod tests {
             assert!(samples.iter().all(|d| *d <= ceiling), "retry {retry}");
             // Spread over the whole range, not clustered at the top.
             assert!(samples.iter().any(|d| *d < ceiling / 4), "retry {retry}");
-            assert!(samples.iter().any(|d| *d > ceiling * 3 / 4), "retry {retry}");
+            assert!(
+                samples.iter().any(|d| *d > ceiling * 3 / 4),
+                "retry {retry}"
+            );
         }
     }
 
     #[test]
     fn only_safe_attempts_are_retried() {
         use Attempt::*;
-        assert_eq!(Attempt::of_status(StatusCode::SERVICE_UNAVAILABLE), Unavailable);
+        assert_eq!(
+            Attempt::of_status(StatusCode::SERVICE_UNAVAILABLE),
+            Unavailable
+        );
         assert_eq!(Attempt::of_status(StatusCode::BAD_GATEWAY), Unavailable);
         assert_eq!(Attempt::of_status(StatusCode::GATEWAY_TIMEOUT), Unavailable);
-        assert_eq!(Attempt::of_status(StatusCode::TOO_MANY_REQUESTS), RateLimited);
+        assert_eq!(
+            Attempt::of_status(StatusCode::TOO_MANY_REQUESTS),
+            RateLimited
+        );
         for status in [200, 201, 400, 401, 403, 404, 422, 500, 501] {
             let a = Attempt::of_status(StatusCode::from_u16(status).unwrap());
             assert_eq!(a, Final, "{status}");

@@ -27,7 +27,9 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{self, DeserializeOwned, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{
+    self, DeserializeOwned, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor,
+};
 use serde::ser::{SerializeSeq, Serializer};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -615,7 +617,10 @@ mod tests {
         let original: Value = serde_json::from_str(body).unwrap();
         assert_eq!(serde_json::to_value(&rows).unwrap(), original);
         // Keyed rows hold their values only: `[1,"a"]`, `[2,"b\"c"]`, `[8,null]`.
-        let keyed = [1, 2, 8].iter().map(|i| rows.get(*i - 1).unwrap().text.len()).sum::<usize>();
+        let keyed = [1, 2, 8]
+            .iter()
+            .map(|i| rows.get(*i - 1).unwrap().text.len())
+            .sum::<usize>();
         assert_eq!(keyed, r#"[1,"a"][2,"b\"c"][8,null]"#.len());
         #[derive(Deserialize, PartialEq, Debug)]
         struct Person {
@@ -623,7 +628,13 @@ mod tests {
             name: Option<String>,
         }
         let people: Vec<Person> = rows.iter().take(2).map(|r| r.decode().unwrap()).collect();
-        assert_eq!(people[1], Person { id: 2, name: Some("b\"c".into()) });
+        assert_eq!(
+            people[1],
+            Person {
+                id: 2,
+                name: Some("b\"c".into())
+            }
+        );
     }
 
     #[test]

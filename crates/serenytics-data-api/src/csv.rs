@@ -53,10 +53,7 @@ impl QueryCsvExt for Client {
                     response
                 )));
             }
-            response
-                .bytes()
-                .await
-                .map_err(ApiError::from)
+            response.bytes().await.map_err(ApiError::from)
         }
     }
 }

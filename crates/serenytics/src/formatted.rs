@@ -91,10 +91,7 @@ impl FormattedDataExt for Client {
                 .map_err(ApiError::from)?;
             match response.status().as_u16() {
                 200 => {
-                    let bytes = response
-                        .bytes()
-                        .await
-                        .map_err(ApiError::from)?;
+                    let bytes = response.bytes().await.map_err(ApiError::from)?;
                     decode_formatted_data(&bytes)
                 }
                 // The statuses the spec documents with an `HttpError` body, as the generated
