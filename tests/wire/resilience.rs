@@ -805,3 +805,48 @@ async fn a_redirect_loop_is_a_typed_error_after_at_most_six_requests() {
         assert_no_referer(&[&server]);
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// 8. A rate limiter on any client
+
+#[tokio::test(start_paused = true)]
+async fn a_transport_rate_limiter_holds_every_client_under_its_quota() {
+    use analytics_auth::rate_limit::{Limit, RateLimiter};
+    let _shared = MEMORY.read().await;
+    for api in ALL {
+        let server = LocalServer::start(always(move || json(200, api.ok_body()))).await;
+        let limiter = RateLimiter::new([Limit::per_minute(10).with_burst(2)]);
+        let c = client(
+            api,
+            &server.uri(),
+            paused_http(),
+            Transport::default().with_rate_limiter(limiter),
+        )
+        .await;
+        let start = tokio::time::Instant::now();
+        for _ in 0..25 {
+            c.clone().get().await.unwrap();
+        }
+        let log: Vec<Req> = server
+            .log()
+            .into_iter()
+            .filter(|r| {
+                r.path()
+                    .ends_with(api.get_path().rsplit('/').next().unwrap_or(""))
+            })
+            .collect();
+        assert_eq!(log.len(), 25, "{api:?}");
+        for (i, first) in log.iter().enumerate() {
+            let in_window = log[i..]
+                .iter()
+                .take_while(|r| r.at - first.at < Duration::from_secs(60))
+                .count();
+            assert!(
+                in_window <= 10,
+                "{api:?}: {in_window} requests within a minute"
+            );
+        }
+        // Not needlessly slow either: 2 at once, then about 7 per minute.
+        assert!(start.elapsed() < Duration::from_secs(4 * 60), "{api:?}");
+    }
+}

@@ -229,7 +229,10 @@ async fn send(
             None
         };
         #[cfg(feature = "rate-limit")]
-        if let Some(limiter) = send_policy.and_then(|p| p.limiter()) {
+        if let Some(limiter) = send_policy
+            .and_then(|p| p.limiter())
+            .or(transport.rate_limiter())
+        {
             limiter.acquire().await;
         }
         tracing::Span::current().record("attempt", retries + 1);

@@ -1,5 +1,6 @@
 //! [`Transport`]: the per-client policy the hooks apply around every send, beyond what the
-//! reqwest client itself does (timeouts, TLS and redirects live in [`crate::ClientConfig`]).
+//! reqwest client itself does (timeouts, TLS and redirects live in [`crate::ClientConfig`]):
+//! retries, the retry budget, body limits and, with the `rate-limit` feature, a rate limiter.
 
 use std::sync::Arc;
 
@@ -25,6 +26,8 @@ pub struct Transport {
     retry: RetryPolicy,
     budget: Arc<RetryBudget>,
     body: BodyLimits,
+    #[cfg(feature = "rate-limit")]
+    limiter: Option<crate::rate_limit::RateLimiter>,
 }
 
 impl Transport {
@@ -46,6 +49,20 @@ impl Transport {
     pub fn with_body_limits(mut self, body: BodyLimits) -> Self {
         self.body = body;
         self
+    }
+
+    /// Every send of this client (first attempts and retries) waits for `limiter`; clones of the
+    /// limiter share its buckets, so one limiter can hold several clients under one quota.
+    /// A credential's own limiter (`Authorizer::send_policy`) takes precedence.
+    #[cfg(feature = "rate-limit")]
+    pub fn with_rate_limiter(mut self, limiter: crate::rate_limit::RateLimiter) -> Self {
+        self.limiter = Some(limiter);
+        self
+    }
+
+    #[cfg(feature = "rate-limit")]
+    pub fn rate_limiter(&self) -> Option<&crate::rate_limit::RateLimiter> {
+        self.limiter.as_ref()
     }
 
     pub fn retry(&self) -> &RetryPolicy {
