@@ -28,20 +28,24 @@ fn main() {
             "tonalytica-speed",
             "tonalytica-memory-serde_json",
             "tonalytica-memory-client",
+            "tonalytica-memory-reqwest",
             "serenytics-speed",
             "serenytics-memory-serde_json",
             "serenytics-memory-client",
+            "serenytics-memory-reqwest",
             "serenytics-memory-generated-send_checked",
         ],
         |mode| {
             runtime().block_on(async {
                 match mode {
                     "tonalytica-speed" => tonalytica::speed().await,
-                    "tonalytica-memory-serde_json" => tonalytica::memory(false).await,
-                    "tonalytica-memory-client" => tonalytica::memory(true).await,
+                    "tonalytica-memory-serde_json" => tonalytica::memory("serde_json").await,
+                    "tonalytica-memory-client" => tonalytica::memory("client").await,
+                    "tonalytica-memory-reqwest" => tonalytica::memory("reqwest").await,
                     "serenytics-speed" => serenytics::speed().await,
                     "serenytics-memory-serde_json" => serenytics::memory("serde_json").await,
                     "serenytics-memory-client" => serenytics::memory("client").await,
+                    "serenytics-memory-reqwest" => serenytics::memory("reqwest").await,
                     other => serenytics::memory(other).await,
                 }
             })
@@ -92,6 +96,7 @@ fn received(body: &bytes::Bytes) -> reqwest::Response {
 mod tonalytica {
     use super::*;
     use ::tonalytica::{types, Auth, Client, ClientConfig};
+    use progenitor_client::ClientInfo;
     use progenitor_client::ResponseValue;
 
     const TARGET_BYTES: usize = 10_000_000;
@@ -219,21 +224,39 @@ mod tonalytica {
         ratios(SECTION, raw, path, call, plain);
     }
 
-    pub async fn memory(through_client: bool) {
+    pub async fn memory(mode: &str) {
         let bytes = body();
         let n = bytes.len();
-        if through_client {
-            let base = start(leak(bytes)).await;
-            let c = client(&base);
-            let _ = c.get_config().send().await; // warm the connection
-            let (growth, r) = peak_growth(fetch(&c)).await;
-            memory_line(SECTION, "client call", growth, n, rows(&r));
-        } else {
+        if mode == "serde_json" {
             let (growth, r) = peak_growth(async {
                 serde_json::from_slice::<types::QueryResultEnvelope>(&bytes).unwrap()
             })
             .await;
             memory_line(SECTION, "serde_json::from_slice", growth, n, rows(&r));
+            return;
+        }
+        let base = start(leak(bytes)).await;
+        let c = client(&base);
+        let _ = c.get_config().send().await; // warm the connection
+        if mode == "client" {
+            let (growth, r) = peak_growth(fetch(&c)).await;
+            memory_line(SECTION, "client call", growth, n, rows(&r));
+        } else {
+            let url = format!("{base}/api/query_results/11");
+            let (growth, r) = peak_growth(async {
+                let b = c
+                    .client()
+                    .get(&url)
+                    .send()
+                    .await
+                    .unwrap()
+                    .bytes()
+                    .await
+                    .unwrap();
+                serde_json::from_slice::<types::QueryResultEnvelope>(&b).unwrap()
+            })
+            .await;
+            memory_line(SECTION, "reqwest + serde_json call", growth, n, rows(&r));
         }
     }
 }
@@ -260,6 +283,7 @@ mod serenytics {
     use ::serenytics::{
         decode_formatted_data, types, Auth, CheckedSend, Client, ClientConfig, FormattedDataExt,
     };
+    use progenitor_client::ClientInfo;
 
     const ROWS: usize = 20_000;
     const COUNTRIES: [&str; 4] = ["FR", "US", "UK", "DE"];
@@ -407,6 +431,23 @@ mod serenytics {
                 n,
                 rows(&r.unwrap()),
             );
+        } else if mode == "reqwest" {
+            let url = format!("{base}/api/formatted_data/{uuid}");
+            let (growth, r) = peak_growth(async {
+                let b = c
+                    .client()
+                    .post(&url)
+                    .json(&request)
+                    .send()
+                    .await
+                    .unwrap()
+                    .bytes()
+                    .await
+                    .unwrap();
+                serde_json::from_slice::<types::FormattedDataResult>(&b).unwrap()
+            })
+            .await;
+            memory_line(SECTION, "reqwest + serde_json call", growth, n, rows(&r));
         } else {
             let call = c
                 .query_formatted_data()
