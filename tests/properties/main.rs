@@ -35,6 +35,41 @@ macro_rules! model {
     };
 }
 
+/// The tests every API module runs against its `API` tables: completeness, documented examples,
+/// and arbitrary, JSON and mutated bytes into every decoder.
+macro_rules! api_properties {
+    () => {
+        #[test]
+        fn every_response_model_is_covered() {
+            API.check_completeness();
+        }
+
+        #[test]
+        fn documented_examples_decode_and_round_trip() {
+            API.check_examples();
+        }
+
+        proptest! {
+            #![proptest_config(config())]
+
+            #[test]
+            fn decoders_accept_arbitrary_bytes(bytes in any_bytes()) {
+                API.decode_all(&bytes);
+            }
+
+            #[test]
+            fn decoders_accept_arbitrary_json(value in any_json()) {
+                API.decode_all(value.to_string().as_bytes());
+            }
+
+            #[test]
+            fn decoders_accept_mutated_examples((seed, muts) in mutations()) {
+                API.decode_mutated(seed, &muts);
+            }
+        }
+    };
+}
+
 mod monarc_stats;
 mod scanalytics;
 mod scout;

@@ -70,33 +70,10 @@ const UNDECODABLE: &[(&str, &str, &str, &str)] = &[];
 /// Valid bodies for models the spec has no example of.
 const SEEDS: &[(Model, &str)] = &[];
 
-#[test]
-fn every_response_model_is_covered() {
-    API.check_completeness();
-}
-
-#[test]
-fn documented_examples_decode_and_round_trip() {
-    API.check_examples();
-}
+api_properties!();
 
 proptest! {
     #![proptest_config(config())]
-
-    #[test]
-    fn decoders_accept_arbitrary_bytes(bytes in any_bytes()) {
-        API.decode_all(&bytes);
-    }
-
-    #[test]
-    fn decoders_accept_arbitrary_json(value in any_json()) {
-        API.decode_all(value.to_string().as_bytes());
-    }
-
-    #[test]
-    fn decoders_accept_mutated_examples((seed, muts) in mutations()) {
-        API.decode_mutated(seed, &muts);
-    }
 
     #[test]
     fn decoders_accept_mutated_valid_bodies(body in stats(), (_, muts) in mutations()) {

@@ -47,31 +47,4 @@ const SEEDS: &[(Model, &str)] = &[
     (model!(types::DataApiError), r#"{"message": "Invalid key"}"#),
 ];
 
-#[test]
-fn every_response_model_is_covered() {
-    API.check_completeness();
-}
-
-#[test]
-fn documented_examples_decode_and_round_trip() {
-    API.check_examples();
-}
-
-proptest! {
-    #![proptest_config(config())]
-
-    #[test]
-    fn decoders_accept_arbitrary_bytes(bytes in any_bytes()) {
-        API.decode_all(&bytes);
-    }
-
-    #[test]
-    fn decoders_accept_arbitrary_json(value in any_json()) {
-        API.decode_all(value.to_string().as_bytes());
-    }
-
-    #[test]
-    fn decoders_accept_mutated_examples((seed, muts) in mutations()) {
-        API.decode_mutated(seed, &muts);
-    }
-}
+api_properties!();
