@@ -1,6 +1,7 @@
 //! Requests per second of each generated client against raw `reqwest` + `serde_json` on the same
 //! loopback server, with the same HTTP client, credential header and response type: sequential
-//! calls, and 32 calls in flight. Raw and generated alternate in blocks so that drift hits both.
+//! calls, and 32 calls in flight. Raw and generated alternate in rounds so that drift hits both,
+//! and each side's rate is that of its median round.
 //!
 //! ```sh
 //! cargo bench -p client-benches --bench throughput [-- N]   # N requests per side (default 4000)
@@ -249,7 +250,9 @@ impl analytics_auth::Authorizer for StaticBearer {
     }
 }
 
-/// Sequential (alternating blocks) and 32-in-flight requests/s of both sides.
+/// Sequential and 32-in-flight requests/s of both sides, in alternating rounds. Each side's rate
+/// comes from its median round, so that a pause of the machine in one round (another process, a
+/// page fault storm) does not decide the ratio.
 async fn compare<G, GF, R, RF>(name: &str, n: usize, generated: G, raw: R)
 where
     G: Fn() -> GF,
@@ -261,47 +264,48 @@ where
         generated().await;
         raw().await;
     }
-    let (mut t_generated, mut t_raw) = (Duration::ZERO, Duration::ZERO);
-    for _ in 0..n.div_ceil(BLOCK) {
+    let rounds = n.div_ceil(BLOCK);
+    let (mut t_generated, mut t_raw) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
         let start = Instant::now();
         for _ in 0..BLOCK {
             raw().await;
         }
-        t_raw += start.elapsed();
+        t_raw.push(start.elapsed());
         let start = Instant::now();
         for _ in 0..BLOCK {
             generated().await;
         }
-        t_generated += start.elapsed();
+        t_generated.push(start.elapsed());
     }
-    let total = (n.div_ceil(BLOCK) * BLOCK) as f64;
-    report(name, "sequential", total, t_raw, t_generated);
+    report(name, "sequential", BLOCK, t_raw, t_generated);
 
-    let (mut t_generated, mut t_raw) = (Duration::ZERO, Duration::ZERO);
-    for _ in 0..4 {
+    let per_round = CONCURRENCY * 16;
+    let (mut t_generated, mut t_raw) = (Vec::new(), Vec::new());
+    for _ in 0..n.div_ceil(per_round).max(5) {
         let start = Instant::now();
-        futures::stream::iter(0..n / 4)
+        futures::stream::iter(0..per_round)
             .for_each_concurrent(CONCURRENCY, |_| raw())
             .await;
-        t_raw += start.elapsed();
+        t_raw.push(start.elapsed());
         let start = Instant::now();
-        futures::stream::iter(0..n / 4)
+        futures::stream::iter(0..per_round)
             .for_each_concurrent(CONCURRENCY, |_| generated())
             .await;
-        t_generated += start.elapsed();
+        t_generated.push(start.elapsed());
     }
-    report(
-        name,
-        "32 concurrent",
-        (n / 4 * 4) as f64,
-        t_raw,
-        t_generated,
-    );
+    report(name, "32 concurrent", per_round, t_raw, t_generated);
 }
 
-fn report(name: &str, mode: &str, n: f64, raw: Duration, generated: Duration) {
-    let raw_rps = n / raw.as_secs_f64();
-    let generated_rps = n / generated.as_secs_f64();
+fn median(mut rounds: Vec<Duration>) -> Duration {
+    rounds.sort_unstable();
+    rounds[rounds.len() / 2]
+}
+
+/// Prints one line and its `RESULT`s: requests per round over each side's median round time.
+fn report(name: &str, mode: &str, per_round: usize, raw: Vec<Duration>, generated: Vec<Duration>) {
+    let raw_rps = per_round as f64 / median(raw).as_secs_f64();
+    let generated_rps = per_round as f64 / median(generated).as_secs_f64();
     println!(
         "  {name:<38} {mode:<14} raw {raw_rps:>8.0}/s  generated {generated_rps:>8.0}/s  ratio {:.3}",
         generated_rps / raw_rps

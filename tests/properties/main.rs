@@ -445,7 +445,7 @@ fn parse_generated(text: &str) -> BTreeMap<String, BTreeMap<String, String>> {
         }
         let decoded = arms
             .into_iter()
-            .filter(|(_, text)| text.contains("ResponseValue::from_response"))
+            .filter(|(_, text)| text.contains("analytics_auth::hooks::decode("))
             .map(|(status, text)| {
                 let ty = if text.contains("Error::ErrorResponse") {
                     error

@@ -7,6 +7,7 @@ use proc_macro2::TokenStream;
 use progenitor::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle};
 use quote::quote;
 
+use crate::postprocess;
 use crate::problem::{pointer, Problem};
 use crate::spec::{Spec, METHODS};
 use crate::view::{self, View};
@@ -61,15 +62,13 @@ pub fn generate(spec: &Spec) -> Result<Generated, Vec<Problem>> {
             "report this as a generator bug",
         )]
     })?;
-    gate_json_schema(&mut file);
-    redact_secret_fields(&mut file);
     every_operation_generated(spec, &file)?;
-    use_safe_default_client(&mut file).map_err(|m| {
+    postprocess::apply(&mut file).map_err(|m| {
         vec![Problem::new(
             &spec.file,
             "",
             m,
-            "update xtask/src/codegen.rs for this progenitor version",
+            "update xtask/src/postprocess.rs for this progenitor version",
         )]
     })?;
     let body = prettyplease::unparse(&file);
@@ -117,168 +116,6 @@ fn every_operation_generated(spec: &Spec, file: &syn::File) -> Result<(), Vec<Pr
     } else {
         Err(missing)
     }
-}
-
-/// Field names whose values are credentials.
-const SECRET_FIELDS: &[&str] = &[
-    "password",
-    "token",
-    "api_key",
-    "apikey",
-    "access_token",
-    "refresh_token",
-    "client_secret",
-    "secret",
-];
-
-/// Generated types derive `Debug`, which would print passwords and tokens (a login form, an OAuth2
-/// token response, an organization's key). Structs with a credential field get a `Debug` that
-/// prints `[redacted]` for it instead.
-fn redact_secret_fields(file: &mut syn::File) {
-    fn visit(items: &mut Vec<syn::Item>) {
-        let mut impls: Vec<syn::Item> = Vec::new();
-        for item in items.iter_mut() {
-            match item {
-                syn::Item::Mod(m) => {
-                    if let Some((_, inner)) = &mut m.content {
-                        visit(inner);
-                    }
-                }
-                syn::Item::Struct(st) => {
-                    let syn::Fields::Named(fields) = &st.fields else {
-                        continue;
-                    };
-                    let names: Vec<syn::Ident> = fields
-                        .named
-                        .iter()
-                        .filter_map(|f| f.ident.clone())
-                        .collect();
-                    let is_secret = |n: &syn::Ident| {
-                        let name = n.to_string();
-                        SECRET_FIELDS.contains(&name.trim_end_matches('_'))
-                    };
-                    if !names.iter().any(is_secret) || !remove_derive(&mut st.attrs, "Debug") {
-                        continue;
-                    }
-                    let ident = &st.ident;
-                    let label = ident.to_string();
-                    let generics = &st.generics;
-                    let entries = names.iter().map(|n| {
-                        let key = n.to_string();
-                        if is_secret(n) {
-                            quote!(.field(#key, &"[redacted]"))
-                        } else {
-                            quote!(.field(#key, &self.#n))
-                        }
-                    });
-                    impls.push(syn::parse_quote! {
-                        impl #generics ::std::fmt::Debug for #ident #generics {
-                            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                                f.debug_struct(#label) #(#entries)* .finish()
-                            }
-                        }
-                    });
-                }
-                _ => {}
-            }
-        }
-        items.extend(impls);
-    }
-    visit(&mut file.items);
-}
-
-/// Removes `name` from every `#[derive(..)]` of `attrs`; true when it was there.
-fn remove_derive(attrs: &mut [syn::Attribute], name: &str) -> bool {
-    let mut removed = false;
-    for attr in attrs.iter_mut() {
-        if !attr.path().is_ident("derive") {
-            continue;
-        }
-        let Ok(paths) = attr.parse_args_with(
-            syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
-        ) else {
-            continue;
-        };
-        let kept: Vec<&syn::Path> = paths
-            .iter()
-            .filter(|p| {
-                let hit = p.segments.last().is_some_and(|s| s.ident == name);
-                removed |= hit;
-                !hit
-            })
-            .collect();
-        *attr = syn::parse_quote!(#[derive(#(#kept),*)]);
-    }
-    removed
-}
-
-/// `schemars::JsonSchema` on every generated type costs build time most users do not need: put the
-/// derives and impls behind the crate feature `schemars`.
-fn gate_json_schema(file: &mut syn::File) {
-    fn visit(items: &mut [syn::Item]) {
-        for item in items {
-            match item {
-                syn::Item::Mod(m) => {
-                    if let Some((_, inner)) = &mut m.content {
-                        visit(inner);
-                    }
-                }
-                syn::Item::Struct(syn::ItemStruct { attrs, .. })
-                | syn::Item::Enum(syn::ItemEnum { attrs, .. }) => gate_derive(attrs),
-                syn::Item::Impl(imp) => {
-                    let is_json_schema = imp
-                        .trait_
-                        .as_ref()
-                        .and_then(|t| t.0.segments.last())
-                        .is_some_and(|s| s.ident == "JsonSchema");
-                    if is_json_schema {
-                        imp.attrs
-                            .push(syn::parse_quote!(#[cfg(feature = "schemars")]));
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-    fn gate_derive(attrs: &mut Vec<syn::Attribute>) {
-        if remove_derive(attrs, "JsonSchema") {
-            attrs.push(
-                syn::parse_quote!(#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]),
-            );
-        }
-    }
-    visit(&mut file.items);
-}
-
-/// progenitor's `Client::new` builds a plain reqwest client that follows redirects, which would
-/// carry `X-API-KEY`-style headers to whatever origin a `Location` names. Make it use the auth
-/// crate's defaults (redirects off, timeouts, rustls with ring) like every other constructor.
-fn use_safe_default_client(file: &mut syn::File) -> Result<(), String> {
-    let body: syn::Block = syn::parse_quote!({
-        let client = analytics_auth::ClientConfig::default()
-            .build()
-            .expect("the default HTTP client configuration builds");
-        Self::new_with_client(baseurl, client, inner)
-    });
-    for item in &mut file.items {
-        let syn::Item::Impl(imp) = item else { continue };
-        let is_client =
-            matches!(imp.self_ty.as_ref(), syn::Type::Path(p) if p.path.is_ident("Client"));
-        if !is_client || imp.trait_.is_some() {
-            continue;
-        }
-        for it in &mut imp.items {
-            if let syn::ImplItem::Fn(f) = it {
-                if f.sig.ident == "new" {
-                    f.block = body;
-                    f.attrs.retain(|a| !a.path().is_ident("doc"));
-                    f.attrs.push(syn::parse_quote!(#[doc = " Creates a client with `analytics_auth::ClientConfig::default()`: redirects are not followed, 10 s connect and 60 s request timeouts. Use `new_with_client` with `ClientConfig::build` to change them."]));
-                    return Ok(());
-                }
-            }
-        }
-    }
-    Err("progenitor's `Client::new` was not found to give it safe defaults".to_string())
 }
 
 /// The first lines of every generated file: what made it, from what, and that it is not to be edited.

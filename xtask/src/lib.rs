@@ -1,7 +1,7 @@
 //! Workspace automation, as a library so that tests call the same functions as the command line.
 //!
 //! `specs/*.yaml` ──[`spec::load`]──▶ checked document ──[`view::derive`]──▶ generation view
-//! ──[`codegen::generate`]──▶ formatted source ──[`ensure::ensure_file_contents`]──▶ `crates/<name>/src/generated.rs`
+//! ──[`codegen::generate`] (progenitor, then [`postprocess::apply`])──▶ formatted source ──[`ensure::ensure_file_contents`]──▶ `crates/<name>/src/generated.rs`
 
 pub mod bench;
 pub mod codegen;
@@ -10,6 +10,7 @@ pub mod diff;
 pub mod ensure;
 pub mod inventory;
 pub mod lint;
+pub mod postprocess;
 pub mod problem;
 pub mod spec;
 pub mod view;

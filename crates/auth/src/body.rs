@@ -1,14 +1,15 @@
 //! Reading response bodies with bounded memory and time.
 //!
-//! JSON bodies are read whole before decoding, into one buffer sized from `Content-Length`, so a
-//! 10 MB result takes 10 MB while it is decoded (reqwest would hold the chunks and a copy).
-//! Bodies that announce at most 64 KiB are left to reqwest, within the client's read timeout
-//! (see [`crate::ClientConfig::with_read_timeout`]). A body
-//! over [`BodyLimits::max_bytes`] is not read further, and a body that stops arriving for
-//! [`BodyLimits::stall_timeout`] is abandoned; either way the call fails with
-//! `ApiError::BodyTooLarge` / `ApiError::BodyStalled`. Streamed bodies (CSV, archives) are not
-//! buffered or size-limited, only watched for stalls.
+//! JSON bodies are read whole before decoding ([`read`]), into one buffer sized from
+//! `Content-Length`, so a 10 MB result takes 10 MB while it is decoded (reqwest would hold the
+//! chunks and a copy). A body over [`BodyLimits::max_bytes`] is not read further, and a body that
+//! stops arriving for [`BodyLimits::stall_timeout`] is abandoned; either way the call fails with
+//! `ApiError::BodyTooLarge` / `ApiError::BodyStalled`. A timer is armed only while the body is
+//! not already there, so a small body that came with its headers costs none. Streamed bodies
+//! (CSV, archives) are not buffered or size-limited, only watched for stalls ([`watch`]).
 
+use std::future::Future;
+use std::task::Poll;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -45,27 +46,79 @@ pub enum BodyError {
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// Reads the whole body (within `limits`) and returns the response around it, as one chunk.
-/// On failure the returned response's body yields the error when read.
-pub(crate) async fn buffer(response: Response, limits: BodyLimits) -> Response {
+/// Why a body could not be read whole.
+#[derive(Debug)]
+pub(crate) enum ReadError {
+    /// The connection failed (the error carries no URL).
+    Transport(reqwest::Error),
+    Limit(BodyError),
+}
+
+/// Reads the whole body of `response` within `limits`. A body in one piece is kept as it is;
+/// more pieces go into one buffer sized from `Content-Length`.
+pub(crate) async fn read(response: &mut Response, limits: BodyLimits) -> Result<Bytes, ReadError> {
+    let too_large = ReadError::Limit(BodyError::TooLarge {
+        limit: limits.max_bytes,
+    });
     let announced = response.content_length();
-    let url = response.url().clone();
-    let (mut parts, body) = http::Response::from(response).into_parts();
-    keep_url(&mut parts, url);
-    let result = match announced {
-        Some(n) if n > limits.max_bytes as u64 => Err(BodyError::TooLarge {
-            limit: limits.max_bytes,
+    if announced.is_some_and(|n| n > limits.max_bytes as u64) {
+        return Err(too_large);
+    }
+    let Some(first) = next_chunk(response, limits.stall_timeout).await? else {
+        return Ok(Bytes::new());
+    };
+    if first.len() > limits.max_bytes {
+        return Err(too_large);
+    }
+    let Some(second) = next_chunk(response, limits.stall_timeout).await? else {
+        return Ok(first);
+    };
+    let capacity = announced.map_or(0, |n| n as usize).min(limits.max_bytes);
+    let mut buffer = Vec::with_capacity(capacity.max(first.len() + second.len()));
+    buffer.extend_from_slice(&first);
+    drop(first);
+    let mut piece = Some(second);
+    while let Some(chunk) = piece {
+        if buffer.len() + chunk.len() > limits.max_bytes {
+            return Err(too_large);
         }
-        .into()),
-        _ => read_all(body, announced, limits).await,
+        buffer.extend_from_slice(&chunk);
+        drop(chunk);
+        piece = next_chunk(response, limits.stall_timeout).await?;
+    }
+    Ok(Bytes::from(buffer))
+}
+
+/// The next piece of the body, waiting at most `stall_timeout` for it.
+async fn next_chunk(
+    response: &mut Response,
+    stall_timeout: Duration,
+) -> Result<Option<Bytes>, ReadError> {
+    let mut chunk = std::pin::pin!(response.chunk());
+    let result = match std::future::poll_fn(|cx| Poll::Ready(chunk.as_mut().poll(cx))).await {
+        Poll::Ready(result) => result,
+        Poll::Pending => tokio::time::timeout(stall_timeout, chunk)
+            .await
+            .map_err(|_| {
+                ReadError::Limit(BodyError::Stalled {
+                    after: stall_timeout,
+                })
+            })?,
     };
-    let body = match result {
-        Ok(bytes) => reqwest::Body::from(bytes),
-        Err(error) => reqwest::Body::wrap_stream(futures::stream::once(async move {
-            Err::<Bytes, BoxError>(error)
-        })),
-    };
-    Response::from(http::Response::from_parts(parts, body))
+    result.map_err(|e| ReadError::Transport(e.without_url()))
+}
+
+/// `error` inside a `reqwest::Error`, the form in which progenitor's `Error::ResponseBodyError`
+/// carries body failures (`ApiError` finds it in the source chain). reqwest has no constructor
+/// for its error, so a read of a body that fails with `error` makes one.
+pub(crate) async fn into_reqwest_error(error: BodyError) -> Result<reqwest::Error, BodyError> {
+    let carried = error.clone();
+    let failing = futures::stream::once(async move { Err::<Bytes, BodyError>(carried) });
+    let response = Response::from(http::Response::new(reqwest::Body::wrap_stream(failing)));
+    match response.bytes().await {
+        Err(e) => Ok(e),
+        Ok(_) => Err(error),
+    }
 }
 
 /// The response with its body watched for stalls, otherwise untouched.
@@ -94,43 +147,6 @@ fn keep_url(parts: &mut http::response::Parts, url: reqwest::Url) {
     if let Ok(carrier) = http::Response::builder().url(url).body(()) {
         parts.extensions.extend(carrier.into_parts().0.extensions);
     }
-}
-
-async fn read_all(
-    mut body: reqwest::Body,
-    announced: Option<u64>,
-    limits: BodyLimits,
-) -> Result<Bytes, BoxError> {
-    let too_large = || -> BoxError {
-        BodyError::TooLarge {
-            limit: limits.max_bytes,
-        }
-        .into()
-    };
-    let Some(first) = next(&mut body, limits.stall_timeout).await? else {
-        return Ok(Bytes::new());
-    };
-    if first.len() > limits.max_bytes {
-        return Err(too_large());
-    }
-    let Some(second) = next(&mut body, limits.stall_timeout).await? else {
-        // A body in one chunk is kept as it is, without a copy.
-        return Ok(first);
-    };
-    let capacity = announced.map_or(0, |n| n as usize).min(limits.max_bytes);
-    let mut buffer = Vec::with_capacity(capacity.max(first.len() + second.len()));
-    buffer.extend_from_slice(&first);
-    drop(first);
-    let mut piece = Some(second);
-    while let Some(chunk) = piece {
-        if buffer.len() + chunk.len() > limits.max_bytes {
-            return Err(too_large());
-        }
-        buffer.extend_from_slice(&chunk);
-        drop(chunk);
-        piece = next(&mut body, limits.stall_timeout).await?;
-    }
-    Ok(Bytes::from(buffer))
 }
 
 /// The next data of `body` (trailers are skipped), or an error when none arrives in time.

@@ -11,7 +11,7 @@
 //! request and [`Authorizer::renew`] when the server rejects the credential.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use futures::future::BoxFuture;
 use reqwest::header::{HeaderName, HeaderValue};
@@ -108,6 +108,7 @@ impl Auth {
         Self::custom(ApiKey {
             key: key.into(),
             only_scheme: None,
+            header: OnceLock::new(),
         })
     }
 
@@ -117,6 +118,7 @@ impl Auth {
         Self::custom(ApiKey {
             key: key.into(),
             only_scheme: Some(scheme.to_string()),
+            header: OnceLock::new(),
         })
     }
 
@@ -166,10 +168,50 @@ impl fmt::Debug for Auth {
 }
 
 /// A static API key.
-#[derive(Debug)]
 pub struct ApiKey {
     key: Secret,
     only_scheme: Option<String>,
+    /// The header of the first header scheme it was applied to, built once: a client talks to
+    /// one API, whose key header does not change between requests.
+    header: OnceLock<KeyHeader>,
+}
+
+/// A key header ready to insert (its value marked sensitive).
+struct KeyHeader {
+    scheme: &'static str,
+    name: HeaderName,
+    value: HeaderValue,
+}
+
+impl fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApiKey")
+            .field("key", &self.key)
+            .field("only_scheme", &self.only_scheme)
+            .finish()
+    }
+}
+
+impl ApiKey {
+    fn key_header(
+        &self,
+        scheme: &'static str,
+        parameter: &str,
+        prefix: &str,
+    ) -> Result<KeyHeader, AuthError> {
+        let invalid = || AuthError::InvalidHeaderValue {
+            scheme: scheme.to_string(),
+        };
+        let name = HeaderName::from_bytes(parameter.as_bytes()).map_err(|_| invalid())?;
+        let mut value = HeaderValue::from_str(&format!("{prefix}{}", self.key.expose()))
+            .map_err(|_| invalid())?;
+        value.set_sensitive(true);
+        Ok(KeyHeader {
+            scheme,
+            name,
+            value,
+        })
+    }
 }
 
 impl Authorizer for ApiKey {
@@ -195,23 +237,24 @@ impl Authorizer for ApiKey {
             else {
                 return Ok(());
             };
-            let value = format!("{prefix}{}", self.key.expose());
             match location {
                 KeyLocation::Header => {
-                    let name = HeaderName::from_bytes(parameter.as_bytes()).map_err(|_| {
-                        AuthError::InvalidHeaderValue {
-                            scheme: scheme.name.to_string(),
+                    let cached = self.header.get().filter(|h| h.scheme == scheme.name);
+                    let (name, value) = match cached {
+                        Some(h) => (h.name.clone(), h.value.clone()),
+                        None => {
+                            let built = self.key_header(scheme.name, parameter, prefix)?;
+                            let pair = (built.name.clone(), built.value.clone());
+                            let _ = self.header.set(built);
+                            pair
                         }
-                    })?;
-                    let mut value = HeaderValue::from_str(&value).map_err(|_| {
-                        AuthError::InvalidHeaderValue {
-                            scheme: scheme.name.to_string(),
-                        }
-                    })?;
-                    value.set_sensitive(true);
+                    };
                     request.headers_mut().insert(name, value);
                 }
-                KeyLocation::Query => set_query_pair(request.url_mut(), parameter, &value),
+                KeyLocation::Query => {
+                    let value = format!("{prefix}{}", self.key.expose());
+                    set_query_pair(request.url_mut(), parameter, &value);
+                }
                 KeyLocation::Cookie => {}
             }
             Ok(())

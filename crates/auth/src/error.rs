@@ -184,18 +184,22 @@ impl<E: serde::Serialize> From<ProgenitorError<E>> for ApiError<E> {
     }
 }
 
+impl<E> From<BodyError> for ApiError<E> {
+    fn from(error: BodyError) -> Self {
+        match error {
+            BodyError::TooLarge { limit } => ApiError::BodyTooLarge { limit },
+            BodyError::Stalled { after } => ApiError::BodyStalled { after },
+        }
+    }
+}
+
 impl<E> From<reqwest::Error> for ApiError<E> {
     /// A transport error, or the body limit it carries.
     fn from(error: reqwest::Error) -> Self {
         let mut source = std::error::Error::source(&error);
         while let Some(cause) = source {
             match cause.downcast_ref::<BodyError>() {
-                Some(BodyError::TooLarge { limit }) => {
-                    return ApiError::BodyTooLarge { limit: *limit }
-                }
-                Some(BodyError::Stalled { after }) => {
-                    return ApiError::BodyStalled { after: *after }
-                }
+                Some(limit) => return ApiError::from(limit.clone()),
                 None => source = cause.source(),
             }
         }

@@ -1,20 +1,21 @@
-//! The two functions every generated `ClientHooks` implementation forwards to.
+//! What the generated code calls around each request: [`pre`] and [`exec`] (from its
+//! `ClientHooks` implementation) and [`decode`] (in place of progenitor's
+//! `ResponseValue::from_response`, which reads bodies without limits). Hand-written helpers that
+//! build their own requests use the same three, or [`read_body`].
 
 use bytes::Bytes;
 use futures::StreamExt;
+use progenitor_client::ResponseValue;
 use reqwest::{Request, Response};
 use tracing::Instrument;
 
 use std::time::Duration;
 
 use crate::api::{ApiDescription, Operation};
-use crate::body;
+use crate::body::{self, ReadError};
 use crate::credentials::{Auth, AuthError};
-use crate::error::retry_after;
+use crate::error::{retry_after, ApiError};
 use crate::retry::Attempt;
-
-/// progenitor adds `api-version: <info.version>` to every request; none of our APIs define it.
-const PROGENITOR_VERSION_HEADER: &str = "api-version";
 
 /// Error bodies are kept up to this size (the rest is dropped) so that errors can show an excerpt
 /// and typed error bodies can be parsed without an unbounded read.
@@ -38,20 +39,20 @@ pub enum HookError {
 /// Marks an `Error::Custom` message as a client-side validation failure.
 pub(crate) const INVALID_INPUT_PREFIX: &str = "invalid input: ";
 
-/// Before sending: check bounded query parameters, send array parameters the way the spec says,
-/// drop progenitor's version header and apply the credential the operation needs.
+/// Before sending: check bounded query parameters, send array parameters the way the spec says
+/// and apply the credential the operation needs.
 pub async fn pre(
     auth: &Auth,
     api: &ApiDescription,
     operation_id: &str,
     request: &mut Request,
 ) -> Result<(), HookError> {
-    request.headers_mut().remove(PROGENITOR_VERSION_HEADER);
-    if let Some(operation) = api.operation(operation_id) {
-        check_query_ranges(operation, request.url())?;
-        join_comma_separated(operation, request.url_mut());
-    }
-    authorize(auth, api, operation_id, request).await?;
+    let operation = api
+        .operation(operation_id)
+        .ok_or_else(|| AuthError::UnknownOperation(operation_id.to_string()))?;
+    check_query_ranges(operation, request.url())?;
+    join_comma_separated(operation, request.url_mut());
+    authorize_operation(auth, api, operation, request).await?;
     Ok(())
 }
 
@@ -113,6 +114,15 @@ pub async fn authorize(
     let operation = api
         .operation(operation_id)
         .ok_or_else(|| AuthError::UnknownOperation(operation_id.to_string()))?;
+    authorize_operation(auth, api, operation, request).await
+}
+
+async fn authorize_operation(
+    auth: &Auth,
+    api: &ApiDescription,
+    operation: &Operation,
+    request: &mut Request,
+) -> Result<(), AuthError> {
     let Some(authorizer) = auth.authorizer() else {
         return Ok(());
     };
@@ -130,7 +140,7 @@ pub async fn authorize(
         }
     }
     Err(AuthError::NoMatchingScheme {
-        operation: operation_id.to_string(),
+        operation: operation.id.to_string(),
         schemes: operation
             .security
             .iter()
@@ -142,10 +152,9 @@ pub async fn authorize(
 
 /// Sends the request under the client's [`crate::Transport`]: rate limit (when the credential
 /// has one), retries of transient failures within the retry budget, and — when the server rejects
-/// a renewable credential — one renewal and resend. Bodies are then read within the body limits:
-/// JSON bodies whole (so that decoding needs no second copy), error bodies up to
-/// [`ERROR_BODY_LIMIT`], streamed bodies watched for stalls. Errors never carry the URL, which
-/// may hold a query-string key.
+/// a renewable credential — one renewal and resend. Error bodies are then read, up to
+/// [`ERROR_BODY_LIMIT`]; streamed bodies are watched for stalls; JSON bodies are left to
+/// [`decode`]. Errors never carry the URL, which may hold a query-string key.
 pub async fn exec(
     client: &reqwest::Client,
     auth: &Auth,
@@ -164,12 +173,14 @@ pub async fn exec(
         attempt = tracing::field::Empty,
         duration_ms = tracing::field::Empty,
     );
+    let recorder = span.clone();
     async move {
-        let started = tokio::time::Instant::now();
+        // Nothing is recorded (or timed) unless a subscriber wants the span.
+        let started = (!recorder.is_disabled()).then(tokio::time::Instant::now);
         let renewable = auth.authorizer().filter(|a| a.can_renew());
         let renewal = renewable.and_then(|_| request.try_clone());
         let idempotent = operation.is_some_and(|o| o.is_idempotent());
-        let mut response = send(client, auth, idempotent, request).await?;
+        let mut response = send(client, auth, idempotent, request, &recorder).await?;
 
         if let (Some(mut again), Some(authorizer)) = (renewal, renewable) {
             let status = response.status();
@@ -178,25 +189,61 @@ pub async fn exec(
             {
                 // The renewed credential replaces the old one in place.
                 if authorize(auth, api, operation_id, &mut again).await.is_ok() {
-                    response = send(client, auth, idempotent, again).await?;
+                    response = send(client, auth, idempotent, again, &recorder).await?;
                 }
             }
         }
-        let span = tracing::Span::current();
-        span.record("status", response.status().as_u16());
-        span.record("duration_ms", started.elapsed().as_millis() as u64);
+        if let Some(started) = started {
+            recorder.record("status", response.status().as_u16());
+            recorder.record("duration_ms", started.elapsed().as_millis() as u64);
+        }
 
-        let limits = auth.transport().body_limits();
+        let stall_timeout = auth.transport().body_limits().stall_timeout;
         if !response.status().is_success() {
-            Ok(buffer_error_body(response, limits.stall_timeout).await)
+            Ok(buffer_error_body(response, stall_timeout).await)
         } else if operation.is_some_and(|o| o.streams_body) {
-            Ok(body::watch(response, limits.stall_timeout))
+            Ok(body::watch(response, stall_timeout))
         } else {
-            Ok(body::buffer(response, limits).await)
+            Ok(response)
         }
     }
     .instrument(span)
     .await
+}
+
+/// Reads a JSON body within the client's body limits and decodes it, as progenitor's
+/// `ResponseValue::from_response` does without limits (xtask puts calls to this in its place).
+/// A body limit comes back as `ResponseBodyError` carrying a [`crate::BodyError`].
+pub async fn decode<T: serde::de::DeserializeOwned, E>(
+    auth: &Auth,
+    mut response: Response,
+) -> Result<ResponseValue<T>, progenitor_client::Error<E>> {
+    use progenitor_client::Error;
+    let body = match body::read(&mut response, auth.transport().body_limits()).await {
+        Ok(body) => body,
+        Err(ReadError::Transport(e)) => return Err(Error::ResponseBodyError(e)),
+        Err(ReadError::Limit(limit)) => {
+            return Err(match body::into_reqwest_error(limit).await {
+                Ok(e) => Error::ResponseBodyError(e),
+                Err(limit) => Error::Custom(limit.to_string()),
+            })
+        }
+    };
+    let inner =
+        serde_json::from_slice(&body).map_err(|e| Error::InvalidResponsePayload(body, e))?;
+    let status = response.status();
+    let headers = std::mem::take(response.headers_mut());
+    Ok(ResponseValue::new(inner, status, headers))
+}
+
+/// Reads a whole body within the client's body limits, for helpers that decode it themselves.
+pub async fn read_body<E>(auth: &Auth, mut response: Response) -> Result<Bytes, ApiError<E>> {
+    body::read(&mut response, auth.transport().body_limits())
+        .await
+        .map_err(|e| match e {
+            ReadError::Transport(e) => ApiError::from(e),
+            ReadError::Limit(limit) => ApiError::from(limit),
+        })
 }
 
 /// One logical send: waits for the credential's rate limiter (if any) before every attempt and
@@ -207,6 +254,7 @@ async fn send(
     auth: &Auth,
     idempotent: bool,
     request: Request,
+    span: &tracing::Span,
 ) -> reqwest::Result<Response> {
     let transport = auth.transport();
     #[cfg(feature = "rate-limit")]
@@ -224,7 +272,7 @@ async fn send(
     let mut waited = Duration::ZERO;
     loop {
         let next = if retries < policy.max_retries {
-            request.try_clone()
+            copy_for_retry(&request)
         } else {
             None
         };
@@ -235,7 +283,7 @@ async fn send(
         {
             limiter.acquire().await;
         }
-        tracing::Span::current().record("attempt", retries + 1);
+        span.record("attempt", retries + 1);
         let result = client.execute(request).await.map_err(|e| e.without_url());
         let attempt = match &result {
             Ok(response) => Attempt::of_status(response.status()),
@@ -268,6 +316,23 @@ async fn send(
         retries += 1;
         request = next;
     }
+}
+
+/// A copy of `request` to send again, or `None` when its body is a stream. A body-less request
+/// (all GETs) is copied field by field: `Request::try_clone` also builds and drops an extensions
+/// map on every call, which showed in the per-request cost. Requests built with
+/// `RequestBuilder` carry nothing in their extensions but the timeout, which is copied.
+fn copy_for_retry(request: &Request) -> Option<Request> {
+    if request.body().is_some() {
+        return request.try_clone();
+    }
+    let mut copy = Request::new(request.method().clone(), request.url().clone());
+    *copy.headers_mut() = request.headers().clone();
+    *copy.version_mut() = request.version();
+    if let Some(timeout) = request.timeout() {
+        *copy.timeout_mut() = Some(*timeout);
+    }
+    Some(copy)
 }
 
 /// Reads at most [`ERROR_BODY_LIMIT`] bytes of an error response and rebuilds the response around

@@ -53,7 +53,7 @@ impl QueryCsvExt for Client {
                     response
                 )));
             }
-            response.bytes().await.map_err(ApiError::from)
+            hooks::read_body(self.inner(), response).await
         }
     }
 }

@@ -10,7 +10,7 @@
 use std::future::Future;
 
 use analytics_auth::{hooks, ApiError};
-use progenitor_client::{ClientInfo, ResponseValue};
+use progenitor_client::ClientInfo;
 use reqwest::header::{HeaderValue, ACCEPT};
 use serde::Deserialize;
 
@@ -91,13 +91,13 @@ impl FormattedDataExt for Client {
                 .map_err(ApiError::from)?;
             match response.status().as_u16() {
                 200 => {
-                    let bytes = response.bytes().await.map_err(ApiError::from)?;
+                    let bytes = hooks::read_body(self.inner(), response).await?;
                     decode_formatted_data(&bytes)
                 }
                 // The statuses the spec documents with an `HttpError` body, as the generated
                 // method does.
                 401 | 403 | 404 => Err(progenitor_client::Error::ErrorResponse(
-                    ResponseValue::<types::HttpError>::from_response::<types::HttpError>(response)
+                    hooks::decode::<types::HttpError, types::HttpError>(self.inner(), response)
                         .await?,
                 )
                 .into()),

@@ -1,0 +1,368 @@
+//! Edits to progenitor's output that its settings cannot express. Each pass says what it changes
+//! and why; each fails loudly when progenitor's output no longer has the shape it expects, so
+//! that an upgrade cannot silently drop a pass.
+
+use quote::quote;
+use syn::visit_mut::{self, VisitMut};
+
+/// Runs every pass on one generated file.
+pub fn apply(file: &mut syn::File) -> Result<(), String> {
+    gate_json_schema(file);
+    redact_secret_fields(file);
+    use_safe_default_client(file)?;
+    drop_api_version_header(file)?;
+    decode_within_body_limits(file)?;
+    Ok(())
+}
+
+/// Field names whose values are credentials.
+const SECRET_FIELDS: &[&str] = &[
+    "password",
+    "token",
+    "api_key",
+    "apikey",
+    "access_token",
+    "refresh_token",
+    "client_secret",
+    "secret",
+];
+
+/// Generated types derive `Debug`, which would print passwords and tokens (a login form, an OAuth2
+/// token response, an organization's key). Structs with a credential field get a `Debug` that
+/// prints `[redacted]` for it instead.
+fn redact_secret_fields(file: &mut syn::File) {
+    fn visit(items: &mut Vec<syn::Item>) {
+        let mut impls: Vec<syn::Item> = Vec::new();
+        for item in items.iter_mut() {
+            match item {
+                syn::Item::Mod(m) => {
+                    if let Some((_, inner)) = &mut m.content {
+                        visit(inner);
+                    }
+                }
+                syn::Item::Struct(st) => {
+                    let syn::Fields::Named(fields) = &st.fields else {
+                        continue;
+                    };
+                    let names: Vec<syn::Ident> = fields
+                        .named
+                        .iter()
+                        .filter_map(|f| f.ident.clone())
+                        .collect();
+                    let is_secret = |n: &syn::Ident| {
+                        let name = n.to_string();
+                        SECRET_FIELDS.contains(&name.trim_end_matches('_'))
+                    };
+                    if !names.iter().any(is_secret) || !remove_derive(&mut st.attrs, "Debug") {
+                        continue;
+                    }
+                    let ident = &st.ident;
+                    let label = ident.to_string();
+                    let generics = &st.generics;
+                    let entries = names.iter().map(|n| {
+                        let key = n.to_string();
+                        if is_secret(n) {
+                            quote!(.field(#key, &"[redacted]"))
+                        } else {
+                            quote!(.field(#key, &self.#n))
+                        }
+                    });
+                    impls.push(syn::parse_quote! {
+                        impl #generics ::std::fmt::Debug for #ident #generics {
+                            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                                f.debug_struct(#label) #(#entries)* .finish()
+                            }
+                        }
+                    });
+                }
+                _ => {}
+            }
+        }
+        items.extend(impls);
+    }
+    visit(&mut file.items);
+}
+
+/// Removes `name` from every `#[derive(..)]` of `attrs`; true when it was there.
+fn remove_derive(attrs: &mut [syn::Attribute], name: &str) -> bool {
+    let mut removed = false;
+    for attr in attrs.iter_mut() {
+        if !attr.path().is_ident("derive") {
+            continue;
+        }
+        let Ok(paths) = attr.parse_args_with(
+            syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
+        ) else {
+            continue;
+        };
+        let kept: Vec<&syn::Path> = paths
+            .iter()
+            .filter(|p| {
+                let hit = p.segments.last().is_some_and(|s| s.ident == name);
+                removed |= hit;
+                !hit
+            })
+            .collect();
+        *attr = syn::parse_quote!(#[derive(#(#kept),*)]);
+    }
+    removed
+}
+
+/// `schemars::JsonSchema` on every generated type costs build time most users do not need: put the
+/// derives and impls behind the crate feature `schemars`.
+fn gate_json_schema(file: &mut syn::File) {
+    fn visit(items: &mut [syn::Item]) {
+        for item in items {
+            match item {
+                syn::Item::Mod(m) => {
+                    if let Some((_, inner)) = &mut m.content {
+                        visit(inner);
+                    }
+                }
+                syn::Item::Struct(syn::ItemStruct { attrs, .. })
+                | syn::Item::Enum(syn::ItemEnum { attrs, .. }) => gate_derive(attrs),
+                syn::Item::Impl(imp) => {
+                    let is_json_schema = imp
+                        .trait_
+                        .as_ref()
+                        .and_then(|t| t.0.segments.last())
+                        .is_some_and(|s| s.ident == "JsonSchema");
+                    if is_json_schema {
+                        imp.attrs
+                            .push(syn::parse_quote!(#[cfg(feature = "schemars")]));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    fn gate_derive(attrs: &mut Vec<syn::Attribute>) {
+        if remove_derive(attrs, "JsonSchema") {
+            attrs.push(
+                syn::parse_quote!(#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]),
+            );
+        }
+    }
+    visit(&mut file.items);
+}
+
+/// progenitor's `Client::new` builds a plain reqwest client that follows redirects, which would
+/// carry `X-API-KEY`-style headers to whatever origin a `Location` names. Make it use the auth
+/// crate's defaults (redirects off, timeouts, rustls with ring) like every other constructor.
+fn use_safe_default_client(file: &mut syn::File) -> Result<(), String> {
+    let body: syn::Block = syn::parse_quote!({
+        let client = analytics_auth::ClientConfig::default()
+            .build()
+            .expect("the default HTTP client configuration builds");
+        Self::new_with_client(baseurl, client, inner)
+    });
+    for item in &mut file.items {
+        let syn::Item::Impl(imp) = item else { continue };
+        let is_client =
+            matches!(imp.self_ty.as_ref(), syn::Type::Path(p) if p.path.is_ident("Client"));
+        if !is_client || imp.trait_.is_some() {
+            continue;
+        }
+        for it in &mut imp.items {
+            if let syn::ImplItem::Fn(f) = it {
+                if f.sig.ident == "new" {
+                    f.block = body;
+                    f.attrs.retain(|a| !a.path().is_ident("doc"));
+                    f.attrs.push(syn::parse_quote!(#[doc = " Creates a client with `analytics_auth::ClientConfig::default()`: redirects are not followed, 10 s connect and 60 s request timeouts. Use `new_with_client` with `ClientConfig::build` to change them."]));
+                    return Ok(());
+                }
+            }
+        }
+    }
+    Err("progenitor's `Client::new` was not found to give it safe defaults".to_string())
+}
+
+/// progenitor sends `api-version: <info.version>` with every request (a Dropshot convention);
+/// none of our APIs define that header. Drop it, and the header map's capacity that was counted
+/// for it, so that no request carries it and none pays for it.
+fn drop_api_version_header(file: &mut syn::File) -> Result<(), String> {
+    #[derive(Default)]
+    struct Dropper {
+        header_maps: usize,
+        dropped: usize,
+    }
+    impl VisitMut for Dropper {
+        fn visit_block_mut(&mut self, block: &mut syn::Block) {
+            let before = block.stmts.len();
+            block.stmts.retain(|stmt| !is_api_version_append(stmt));
+            let dropped = before - block.stmts.len();
+            self.dropped += dropped;
+            for stmt in &mut block.stmts {
+                if let Some(capacity) = header_map_capacity(stmt) {
+                    self.header_maps += 1;
+                    if dropped == 1 {
+                        let n: usize = capacity.base10_parse().unwrap_or(1);
+                        *capacity = syn::LitInt::new(
+                            &format!("{}usize", n.saturating_sub(1)),
+                            capacity.span(),
+                        );
+                    }
+                }
+            }
+            visit_mut::visit_block_mut(self, block);
+        }
+    }
+    fn is_api_version_append(stmt: &syn::Stmt) -> bool {
+        let syn::Stmt::Expr(syn::Expr::MethodCall(call), _) = stmt else {
+            return false;
+        };
+        let first = call.args.first();
+        call.method == "append"
+            && first.is_some_and(|arg| quote!(#arg).to_string().contains("\"api-version\""))
+    }
+    /// The `N` of `let mut header_map = ::reqwest::header::HeaderMap::with_capacity(N);`.
+    fn header_map_capacity(stmt: &mut syn::Stmt) -> Option<&mut syn::LitInt> {
+        let syn::Stmt::Local(local) = stmt else {
+            return None;
+        };
+        let syn::Pat::Ident(name) = &local.pat else {
+            return None;
+        };
+        if name.ident != "header_map" {
+            return None;
+        }
+        let init = local.init.as_mut()?;
+        let syn::Expr::Call(call) = init.expr.as_mut() else {
+            return None;
+        };
+        match call.args.first_mut() {
+            Some(syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Int(n),
+                ..
+            })) => Some(n),
+            _ => None,
+        }
+    }
+    let mut dropper = Dropper::default();
+    dropper.visit_file_mut(file);
+    if dropper.dropped != dropper.header_maps {
+        return Err(format!(
+            "expected one `api-version` header per request, found {} in {} header maps",
+            dropper.dropped, dropper.header_maps
+        ));
+    }
+    Ok(())
+}
+
+/// progenitor's `ResponseValue::from_response` reads a body without any limit on its size or
+/// time. Every call becomes `analytics_auth::hooks::decode(&client.inner, response)`, which reads
+/// within the client's body limits and decodes the same way.
+fn decode_within_body_limits(file: &mut syn::File) -> Result<(), String> {
+    #[derive(Default)]
+    struct Replacer {
+        unexpected: Vec<String>,
+    }
+    impl VisitMut for Replacer {
+        fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+            visit_mut::visit_expr_mut(self, expr);
+            let syn::Expr::Call(call) = expr else { return };
+            let syn::Expr::Path(func) = call.func.as_ref() else {
+                return;
+            };
+            let segments: Vec<String> = func
+                .path
+                .segments
+                .iter()
+                .map(|s| s.ident.to_string())
+                .collect();
+            if segments.last().map(String::as_str) != Some("from_response") {
+                return;
+            }
+            let generic = func.path.segments.iter().any(|s| !s.arguments.is_none());
+            if segments != ["ResponseValue", "from_response"] || generic || call.args.len() != 1 {
+                self.unexpected.push(quote!(#call).to_string());
+                return;
+            }
+            let response = &call.args[0];
+            *expr = syn::parse_quote!(analytics_auth::hooks::decode(&client.inner, #response));
+        }
+    }
+    let mut replacer = Replacer::default();
+    replacer.visit_file_mut(file);
+    if let Some(call) = replacer.unexpected.first() {
+        return Err(format!("a `from_response` call of unknown shape: {call}"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(tokens: proc_macro2::TokenStream) -> syn::File {
+        syn::parse2(tokens).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn text(file: &syn::File) -> String {
+        prettyplease::unparse(file)
+    }
+
+    #[test]
+    fn the_api_version_header_and_its_capacity_go() {
+        let mut f = file(quote! {
+            async fn send() {
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+                header_map.append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(super::Client::api_version()),
+                );
+                header_map.append("X-Request-Id", request_id.to_string().try_into()?);
+            }
+        });
+        drop_api_version_header(&mut f).unwrap_or_else(|e| panic!("{e}"));
+        let out = text(&f);
+        assert!(!out.contains("api-version"), "{out}");
+        assert!(out.contains("with_capacity(1usize)"), "{out}");
+        assert!(out.contains("\"X-Request-Id\""), "{out}");
+    }
+
+    #[test]
+    fn a_header_map_without_the_version_header_is_an_error() {
+        let mut f = file(quote! {
+            async fn send() {
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map.append("X-Request-Id", request_id.to_string().try_into()?);
+            }
+        });
+        let error = drop_api_version_header(&mut f).unwrap_err();
+        assert!(error.contains("found 0 in 1 header maps"), "{error}");
+    }
+
+    #[test]
+    fn every_from_response_decodes_within_limits() {
+        let mut f = file(quote! {
+            async fn send() {
+                match response.status().as_u16() {
+                    200u16 => ResponseValue::from_response(response).await,
+                    404u16 => Err(Error::ErrorResponse(ResponseValue::from_response(response).await?)),
+                    _ => Err(Error::UnexpectedResponse(response)),
+                }
+            }
+        });
+        decode_within_body_limits(&mut f).unwrap_or_else(|e| panic!("{e}"));
+        let out = text(&f);
+        assert!(!out.contains("from_response"), "{out}");
+        assert_eq!(
+            out.matches("analytics_auth::hooks::decode(&client.inner, response)")
+                .count(),
+            2,
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn a_from_response_of_unknown_shape_is_an_error() {
+        let mut f = file(quote! {
+            async fn send() {
+                ResponseValue::<T>::from_response(response).await
+            }
+        });
+        let error = decode_within_body_limits(&mut f).unwrap_err();
+        assert!(error.contains("unknown shape"), "{error}");
+    }
+}
