@@ -13,7 +13,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use client_benches::{result, runtime, serve, Answer};
+use client_benches::{median, result, serve_on_own_thread, Answer};
 use futures::StreamExt;
 
 const BLOCK: usize = 100;
@@ -34,11 +34,16 @@ fn main() {
         .skip(1)
         .find_map(|a| a.parse().ok())
         .unwrap_or(4000);
-    runtime().block_on(run(requests));
+    // The client on this thread, the server on another: one core each.
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(run(requests));
 }
 
 async fn run(n: usize) {
-    let base = serve(Arc::new(|line: &str| {
+    let base = serve_on_own_thread(Arc::new(|line: &str| {
         let path = line.split(' ').nth(1).unwrap_or_default();
         Answer::Json(if path.starts_with("/api/v2/stats/") {
             MONARC_STATS
@@ -55,8 +60,7 @@ async fn run(n: usize) {
         } else {
             b"{}"
         })
-    }))
-    .await;
+    }));
     let http = analytics_auth::ClientConfig::new().build().unwrap();
     let raw = |path: &'static str, header: &'static str, value: &'static str| {
         let http = http.clone();
@@ -295,11 +299,6 @@ where
         t_generated.push(start.elapsed());
     }
     report(name, "32 concurrent", per_round, t_raw, t_generated);
-}
-
-fn median(mut rounds: Vec<Duration>) -> Duration {
-    rounds.sort_unstable();
-    rounds[rounds.len() / 2]
 }
 
 /// Prints one line and its `RESULT`s: requests per round over each side's median round time.

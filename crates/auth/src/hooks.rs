@@ -82,23 +82,23 @@ fn check_query_ranges(operation: &Operation, url: &url::Url) -> Result<(), HookE
 
 /// `a=x&a=y` → `a=x,y` for the operation's comma-separated parameters, keeping pair order.
 fn join_comma_separated(operation: &Operation, url: &mut url::Url) {
-    if operation.comma_separated.is_empty() {
+    if operation.comma_separated.is_empty() || url.query().is_none() {
         return;
     }
     let mut pairs: Vec<(String, String)> = Vec::new();
+    let mut joined_any = false;
     for (k, v) in url.query_pairs() {
         let joined = operation.comma_separated.contains(&k.as_ref());
         match pairs.iter_mut().find(|(name, _)| joined && *name == k) {
             Some((_, existing)) => {
                 existing.push(',');
                 existing.push_str(&v);
+                joined_any = true;
             }
             None => pairs.push((k.into_owned(), v.into_owned())),
         }
     }
-    if pairs.is_empty() {
-        url.set_query(None);
-    } else {
+    if joined_any {
         url.query_pairs_mut().clear().extend_pairs(&pairs);
     }
 }
@@ -130,10 +130,11 @@ async fn authorize_operation(
         return Ok(());
     }
     for alternative in operation.security {
-        let schemes: Option<Vec<_>> = alternative.iter().map(|name| api.scheme(name)).collect();
-        let Some(schemes) = schemes else { continue };
-        if schemes.iter().all(|s| authorizer.satisfies(s)) {
-            for scheme in schemes {
+        let satisfied = alternative
+            .iter()
+            .all(|name| api.scheme(name).is_some_and(|s| authorizer.satisfies(s)));
+        if satisfied {
+            for scheme in alternative.iter().filter_map(|name| api.scheme(name)) {
                 authorizer.authorize(scheme, request).await?;
             }
             return Ok(());
