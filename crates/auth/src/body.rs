@@ -70,6 +70,10 @@ pub(crate) async fn read(response: &mut Response, limits: BodyLimits) -> Result<
     if first.len() > limits.max_bytes {
         return Err(too_large);
     }
+    if announced == Some(first.len() as u64) {
+        // All announced bytes are here: no need to wait for the end of the stream.
+        return Ok(first);
+    }
     let Some(second) = next_chunk(response, limits.stall_timeout).await? else {
         return Ok(first);
     };

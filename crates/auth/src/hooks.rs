@@ -179,18 +179,19 @@ pub async fn exec(
         // Nothing is recorded (or timed) unless a subscriber wants the span.
         let started = (!recorder.is_disabled()).then(tokio::time::Instant::now);
         let renewable = auth.authorizer().filter(|a| a.can_renew());
-        let renewal = renewable.and_then(|_| request.try_clone());
+        // Boxed: only renewable credentials keep a copy, and the future stays small without.
+        let renewal = renewable.and_then(|_| request.try_clone().map(Box::new));
         let idempotent = operation.is_some_and(|o| o.is_idempotent());
         let mut response = send(client, auth, idempotent, request, &recorder).await?;
 
-        if let (Some(mut again), Some(authorizer)) = (renewal, renewable) {
+        if let Some((authorizer, mut again)) = renewable.zip(renewal) {
             let status = response.status();
             if matches!(status.as_u16(), 401 | 403)
                 && authorizer.renew(status, &again).await.unwrap_or(false)
             {
                 // The renewed credential replaces the old one in place.
                 if authorize(auth, api, operation_id, &mut again).await.is_ok() {
-                    response = send(client, auth, idempotent, again, &recorder).await?;
+                    response = send(client, auth, idempotent, *again, &recorder).await?;
                 }
             }
         }
@@ -254,7 +255,7 @@ async fn send(
     client: &reqwest::Client,
     auth: &Auth,
     idempotent: bool,
-    request: Request,
+    mut request: Request,
     span: &tracing::Span,
 ) -> reqwest::Result<Response> {
     let transport = auth.transport();
@@ -268,7 +269,6 @@ async fn send(
     let policy = *transport.retry();
     let budget = transport.retry_budget();
 
-    let mut request = request;
     let mut retries = 0;
     let mut waited = Duration::ZERO;
     loop {
