@@ -850,3 +850,29 @@ async fn a_transport_rate_limiter_holds_every_client_under_its_quota() {
         assert!(start.elapsed() < Duration::from_secs(4 * 60), "{api:?}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// 9. Concurrency
+
+/// Every client's calls are `Send` futures (they run on spawned tasks of a multi-threaded
+/// runtime) and clones of one client share its connection pool and policy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn calls_run_on_spawned_tasks() {
+    let _shared = MEMORY.read().await;
+    for api in ALL {
+        let server = LocalServer::start(always(move || json(200, api.ok_body()))).await;
+        let http = analytics_auth::ClientConfig::new().build().unwrap();
+        let c = Arc::new(client(api, &server.uri(), http, Transport::default()).await);
+        let expected = c.get().await.unwrap();
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let c = c.clone();
+                tokio::spawn(async move { c.get().await })
+            })
+            .collect();
+        for task in tasks {
+            assert_eq!(task.await.unwrap().unwrap(), expected, "{api:?}");
+        }
+        assert_eq!(server.log().len(), 9, "{api:?}");
+    }
+}

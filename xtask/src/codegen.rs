@@ -364,12 +364,14 @@ fn security_tables(spec: &Spec, openapi: &OpenAPI) -> Result<TokenStream, Vec<Pr
                     .map_err(|e| Error::Custom(e.to_string()))
             }
 
-            async fn exec(
+            // Returns the auth crate's future itself: an `async fn` here would wrap it in one
+            // more state machine that every call copies.
+            fn exec(
                 &self,
                 request: reqwest::Request,
                 info: &OperationInfo,
-            ) -> reqwest::Result<reqwest::Response> {
-                analytics_auth::hooks::exec(&self.client, &self.inner, &API, info.operation_id, request).await
+            ) -> impl std::future::Future<Output = reqwest::Result<reqwest::Response>> {
+                analytics_auth::hooks::exec(&self.client, &self.inner, &API, info.operation_id, request)
             }
         }
     })

@@ -701,18 +701,17 @@ impl ClientHooks<analytics_auth::Auth> for Client {
             .await
             .map_err(|e| Error::Custom(e.to_string()))
     }
-    async fn exec(
+    fn exec(
         &self,
         request: reqwest::Request,
         info: &OperationInfo,
-    ) -> reqwest::Result<reqwest::Response> {
+    ) -> impl std::future::Future<Output = reqwest::Result<reqwest::Response>> {
         analytics_auth::hooks::exec(
-                &self.client,
-                &self.inner,
-                &API,
-                info.operation_id,
-                request,
-            )
-            .await
+            &self.client,
+            &self.inner,
+            &API,
+            info.operation_id,
+            request,
+        )
     }
 }
