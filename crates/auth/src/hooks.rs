@@ -15,7 +15,7 @@ use crate::api::{ApiDescription, Operation};
 use crate::body::{self, ReadError};
 use crate::credentials::{Auth, AuthError};
 use crate::error::{retry_after, ApiError};
-use crate::retry::Attempt;
+use crate::retry::{Attempt, RetryBudget};
 
 /// Error bodies are kept up to this size (the rest is dropped) so that errors can show an excerpt
 /// and typed error bodies can be parsed without an unbounded read.
@@ -255,7 +255,7 @@ async fn send(
     client: &reqwest::Client,
     auth: &Auth,
     idempotent: bool,
-    mut request: Request,
+    request: Request,
     span: &tracing::Span,
 ) -> reqwest::Result<Response> {
     let transport = auth.transport();
@@ -272,11 +272,6 @@ async fn send(
     let mut retries = 0;
     let mut waited = Duration::ZERO;
     loop {
-        let next = if retries < policy.max_retries {
-            copy_for_retry(&request)
-        } else {
-            None
-        };
         #[cfg(feature = "rate-limit")]
         if let Some(limiter) = send_policy
             .and_then(|p| p.limiter())
@@ -285,24 +280,28 @@ async fn send(
             limiter.acquire().await;
         }
         span.record("attempt", retries + 1);
-        let result = client.execute(request).await.map_err(|e| e.without_url());
-        let attempt = match &result {
-            Ok(response) => Attempt::of_status(response.status()),
-            Err(error) => Attempt::of_error(error),
+        // A copy goes out and the original stays for the next attempt; the last attempt (or a
+        // body that cannot be copied) sends the original. Only one request is held at a time,
+        // which keeps the future that every call moves around small.
+        // (Matched in place, so that the copy takes no room in the future once it is sent.)
+        let pending = match (retries < policy.max_retries)
+            .then(|| copy_for_retry(&request))
+            .flatten()
+        {
+            Some(copy) => client.execute(copy),
+            None => {
+                let result = client.execute(request).await.map_err(|e| e.without_url());
+                settle(budget, &result);
+                return result;
+            }
         };
-        if attempt == Attempt::Final {
-            budget.record_success();
+        let result = pending.await.map_err(|e| e.without_url());
+        let attempt = settle(budget, &result);
+        if attempt == Attempt::Final || !attempt.may_retry(idempotent) || !budget.allows_retry() {
             return result;
         }
-        budget.record_failure();
         let server_wait = result.as_ref().ok().and_then(|r| retry_after(r.headers()));
-        let retry = match next {
-            Some(next) if attempt.may_retry(idempotent) && budget.allows_retry() => policy
-                .delay(retries, server_wait, waited)
-                .map(|delay| (delay, next)),
-            _ => None,
-        };
-        let Some((delay, next)) = retry else {
+        let Some(delay) = policy.delay(retries, server_wait, waited) else {
             return result;
         };
         tracing::debug!(
@@ -315,8 +314,21 @@ async fn send(
         tokio::time::sleep(delay).await;
         waited += delay;
         retries += 1;
-        request = next;
     }
+}
+
+/// Classifies one attempt's outcome and records it in the retry budget.
+fn settle(budget: &RetryBudget, result: &reqwest::Result<Response>) -> Attempt {
+    let attempt = match result {
+        Ok(response) => Attempt::of_status(response.status()),
+        Err(error) => Attempt::of_error(error),
+    };
+    if attempt == Attempt::Final {
+        budget.record_success();
+    } else {
+        budget.record_failure();
+    }
+    attempt
 }
 
 /// A copy of `request` to send again, or `None` when its body is a stream. A body-less request
