@@ -12,6 +12,7 @@ pub fn apply(file: &mut syn::File) -> Result<(), String> {
     use_safe_default_client(file)?;
     drop_api_version_header(file)?;
     decode_within_body_limits(file)?;
+    skip_absent_query_parameters(file)?;
     Ok(())
 }
 
@@ -290,6 +291,54 @@ fn decode_within_body_limits(file: &mut syn::File) -> Result<(), String> {
     Ok(())
 }
 
+/// progenitor adds each query parameter with `.query(&QueryParam::new(name, &value))`, and reqwest
+/// rewrites the URL's query even when an optional value is `None`. Each such call becomes
+/// `analytics_auth::hooks::query_param(builder, name, &value)`, which skips absent values.
+fn skip_absent_query_parameters(file: &mut syn::File) -> Result<(), String> {
+    #[derive(Default)]
+    struct Replacer {
+        unexpected: Vec<String>,
+    }
+    impl VisitMut for Replacer {
+        fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+            visit_mut::visit_expr_mut(self, expr);
+            let syn::Expr::MethodCall(call) = expr else {
+                return;
+            };
+            if call.method != "query" {
+                return;
+            }
+            let param = match call.args.first() {
+                Some(syn::Expr::Reference(r)) if call.args.len() == 1 => r.expr.as_ref(),
+                _ => {
+                    self.unexpected.push(quote!(#call).to_string());
+                    return;
+                }
+            };
+            let syn::Expr::Call(new) = param else {
+                self.unexpected.push(quote!(#call).to_string());
+                return;
+            };
+            let path = quote!(#new.func).to_string().replace(' ', "");
+            let is_query_param = matches!(new.func.as_ref(), syn::Expr::Path(p)
+                if quote!(#p).to_string().replace(' ', "") == "progenitor_client::QueryParam::new");
+            if !is_query_param || new.args.len() != 2 {
+                self.unexpected.push(path);
+                return;
+            }
+            let builder = &call.receiver;
+            let (name, value) = (&new.args[0], &new.args[1]);
+            *expr = syn::parse_quote!(analytics_auth::hooks::query_param(#builder, #name, #value));
+        }
+    }
+    let mut replacer = Replacer::default();
+    replacer.visit_file_mut(file);
+    match replacer.unexpected.first() {
+        Some(call) => Err(format!("a `.query(..)` call of unknown shape: {call}")),
+        None => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -363,6 +412,41 @@ mod tests {
             }
         });
         let error = decode_within_body_limits(&mut f).unwrap_err();
+        assert!(error.contains("unknown shape"), "{error}");
+    }
+
+    #[test]
+    fn query_parameters_go_through_the_absent_value_check() {
+        let mut f = file(quote! {
+            async fn send() {
+                let request = client
+                    .client
+                    .get(url)
+                    .query(&progenitor_client::QueryParam::new("_fields", &fields))
+                    .query(&progenitor_client::QueryParam::new("_limit", &limit))
+                    .build()?;
+            }
+        });
+        skip_absent_query_parameters(&mut f).unwrap_or_else(|e| panic!("{e}"));
+        let out = text(&f)
+            .split_whitespace()
+            .collect::<String>()
+            .replace(",)", ")");
+        assert!(!out.contains(".query("), "{out}");
+        assert!(
+            out.contains(
+                "analytics_auth::hooks::query_param(analytics_auth::hooks::query_param(client.client.get(url),\"_fields\",&fields),\"_limit\",&limit)"
+            ),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn a_query_call_of_unknown_shape_is_an_error() {
+        let mut f = file(quote! {
+            fn f() { builder.query(&[("a", 1)]); }
+        });
+        let error = skip_absent_query_parameters(&mut f).unwrap_err();
         assert!(error.contains("unknown shape"), "{error}");
     }
 }

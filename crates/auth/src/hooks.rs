@@ -1,7 +1,8 @@
 //! What the generated code calls around each request: [`pre`] and [`exec`] (from its
 //! `ClientHooks` implementation) and [`decode`] (in place of progenitor's
 //! `ResponseValue::from_response`, which reads bodies without limits). Hand-written helpers that
-//! build their own requests use the same three, or [`read_body`].
+//! build their own requests use the same three, or [`read_body`]. xtask also routes progenitor's
+//! query parameters through [`query_param`].
 
 use bytes::Bytes;
 use futures::StreamExt;
@@ -16,6 +17,8 @@ use crate::body::{self, ReadError};
 use crate::credentials::{Auth, AuthError};
 use crate::error::{retry_after, ApiError};
 use crate::retry::{Attempt, RetryBudget};
+
+pub use crate::query::query_param;
 
 /// Error bodies are kept up to this size (the rest is dropped) so that errors can show an excerpt
 /// and typed error bodies can be parsed without an unbounded read.

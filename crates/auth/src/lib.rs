@@ -9,6 +9,7 @@ mod error;
 pub mod hooks;
 #[cfg(feature = "oauth2")]
 pub mod oauth2;
+mod query;
 #[cfg(feature = "rate-limit")]
 pub mod rate_limit;
 pub mod retry;

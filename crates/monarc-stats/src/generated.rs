@@ -2001,16 +2001,27 @@ pub mod builder {
             let url = format!("{}/organizations/", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
+            let mut request = analytics_auth::hooks::query_param(
+                    analytics_auth::hooks::query_param(
+                        analytics_auth::hooks::query_param(
+                            client
+                                .client
+                                .get(url)
+                                .header(
+                                    ::reqwest::header::ACCEPT,
+                                    ::reqwest::header::HeaderValue::from_static(
+                                        "application/json",
+                                    ),
+                                ),
+                            "_fields",
+                            &fields,
+                        ),
+                        "_limit",
+                        &limit,
+                    ),
+                    "_skip",
+                    &skip,
                 )
-                .query(&progenitor_client::QueryParam::new("_fields", &fields))
-                .query(&progenitor_client::QueryParam::new("_limit", &limit))
-                .query(&progenitor_client::QueryParam::new("_skip", &skip))
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -3085,107 +3096,219 @@ pub mod builder {
             let url = format!("{}/stats/", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("_fields", &fields))
-                .query(&progenitor_client::QueryParam::new("_limit", &limit))
-                .query(&progenitor_client::QueryParam::new("_skip", &skip))
-                .query(&progenitor_client::QueryParam::new("created_at", &created_at))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "created_at__exact",
-                        &created_at_exact,
+            let mut request = analytics_auth::hooks::query_param(
+                    analytics_auth::hooks::query_param(
+                        analytics_auth::hooks::query_param(
+                            analytics_auth::hooks::query_param(
+                                analytics_auth::hooks::query_param(
+                                    analytics_auth::hooks::query_param(
+                                        analytics_auth::hooks::query_param(
+                                            analytics_auth::hooks::query_param(
+                                                analytics_auth::hooks::query_param(
+                                                    analytics_auth::hooks::query_param(
+                                                        analytics_auth::hooks::query_param(
+                                                            analytics_auth::hooks::query_param(
+                                                                analytics_auth::hooks::query_param(
+                                                                    analytics_auth::hooks::query_param(
+                                                                        analytics_auth::hooks::query_param(
+                                                                            analytics_auth::hooks::query_param(
+                                                                                analytics_auth::hooks::query_param(
+                                                                                    analytics_auth::hooks::query_param(
+                                                                                        analytics_auth::hooks::query_param(
+                                                                                            analytics_auth::hooks::query_param(
+                                                                                                analytics_auth::hooks::query_param(
+                                                                                                    analytics_auth::hooks::query_param(
+                                                                                                        analytics_auth::hooks::query_param(
+                                                                                                            analytics_auth::hooks::query_param(
+                                                                                                                analytics_auth::hooks::query_param(
+                                                                                                                    analytics_auth::hooks::query_param(
+                                                                                                                        analytics_auth::hooks::query_param(
+                                                                                                                            analytics_auth::hooks::query_param(
+                                                                                                                                analytics_auth::hooks::query_param(
+                                                                                                                                    analytics_auth::hooks::query_param(
+                                                                                                                                        analytics_auth::hooks::query_param(
+                                                                                                                                            analytics_auth::hooks::query_param(
+                                                                                                                                                analytics_auth::hooks::query_param(
+                                                                                                                                                    analytics_auth::hooks::query_param(
+                                                                                                                                                        analytics_auth::hooks::query_param(
+                                                                                                                                                            analytics_auth::hooks::query_param(
+                                                                                                                                                                analytics_auth::hooks::query_param(
+                                                                                                                                                                    analytics_auth::hooks::query_param(
+                                                                                                                                                                        analytics_auth::hooks::query_param(
+                                                                                                                                                                            analytics_auth::hooks::query_param(
+                                                                                                                                                                                analytics_auth::hooks::query_param(
+                                                                                                                                                                                    analytics_auth::hooks::query_param(
+                                                                                                                                                                                        analytics_auth::hooks::query_param(
+                                                                                                                                                                                            analytics_auth::hooks::query_param(
+                                                                                                                                                                                                analytics_auth::hooks::query_param(
+                                                                                                                                                                                                    analytics_auth::hooks::query_param(
+                                                                                                                                                                                                        analytics_auth::hooks::query_param(
+                                                                                                                                                                                                            analytics_auth::hooks::query_param(
+                                                                                                                                                                                                                analytics_auth::hooks::query_param(
+                                                                                                                                                                                                                    analytics_auth::hooks::query_param(
+                                                                                                                                                                                                                        analytics_auth::hooks::query_param(
+                                                                                                                                                                                                                            client
+                                                                                                                                                                                                                                .client
+                                                                                                                                                                                                                                .get(url)
+                                                                                                                                                                                                                                .header(
+                                                                                                                                                                                                                                    ::reqwest::header::ACCEPT,
+                                                                                                                                                                                                                                    ::reqwest::header::HeaderValue::from_static(
+                                                                                                                                                                                                                                        "application/json",
+                                                                                                                                                                                                                                    ),
+                                                                                                                                                                                                                                ),
+                                                                                                                                                                                                                            "_fields",
+                                                                                                                                                                                                                            &fields,
+                                                                                                                                                                                                                        ),
+                                                                                                                                                                                                                        "_limit",
+                                                                                                                                                                                                                        &limit,
+                                                                                                                                                                                                                    ),
+                                                                                                                                                                                                                    "_skip",
+                                                                                                                                                                                                                    &skip,
+                                                                                                                                                                                                                ),
+                                                                                                                                                                                                                "created_at",
+                                                                                                                                                                                                                &created_at,
+                                                                                                                                                                                                            ),
+                                                                                                                                                                                                            "created_at__exact",
+                                                                                                                                                                                                            &created_at_exact,
+                                                                                                                                                                                                        ),
+                                                                                                                                                                                                        "created_at__gt",
+                                                                                                                                                                                                        &created_at_gt,
+                                                                                                                                                                                                    ),
+                                                                                                                                                                                                    "created_at__gte",
+                                                                                                                                                                                                    &created_at_gte,
+                                                                                                                                                                                                ),
+                                                                                                                                                                                                "created_at__lt",
+                                                                                                                                                                                                &created_at_lt,
+                                                                                                                                                                                            ),
+                                                                                                                                                                                            "created_at__lte",
+                                                                                                                                                                                            &created_at_lte,
+                                                                                                                                                                                        ),
+                                                                                                                                                                                        "day",
+                                                                                                                                                                                        &day,
+                                                                                                                                                                                    ),
+                                                                                                                                                                                    "day__exact",
+                                                                                                                                                                                    &day_exact,
+                                                                                                                                                                                ),
+                                                                                                                                                                                "day__gt",
+                                                                                                                                                                                &day_gt,
+                                                                                                                                                                            ),
+                                                                                                                                                                            "day__gte",
+                                                                                                                                                                            &day_gte,
+                                                                                                                                                                        ),
+                                                                                                                                                                        "day__in",
+                                                                                                                                                                        &day_in,
+                                                                                                                                                                    ),
+                                                                                                                                                                    "day__lt",
+                                                                                                                                                                    &day_lt,
+                                                                                                                                                                ),
+                                                                                                                                                                "day__lte",
+                                                                                                                                                                &day_lte,
+                                                                                                                                                            ),
+                                                                                                                                                            "day__ne",
+                                                                                                                                                            &day_ne,
+                                                                                                                                                        ),
+                                                                                                                                                        "month",
+                                                                                                                                                        &month,
+                                                                                                                                                    ),
+                                                                                                                                                    "month__exact",
+                                                                                                                                                    &month_exact,
+                                                                                                                                                ),
+                                                                                                                                                "month__gt",
+                                                                                                                                                &month_gt,
+                                                                                                                                            ),
+                                                                                                                                            "month__gte",
+                                                                                                                                            &month_gte,
+                                                                                                                                        ),
+                                                                                                                                        "month__in",
+                                                                                                                                        &month_in,
+                                                                                                                                    ),
+                                                                                                                                    "month__lt",
+                                                                                                                                    &month_lt,
+                                                                                                                                ),
+                                                                                                                                "month__lte",
+                                                                                                                                &month_lte,
+                                                                                                                            ),
+                                                                                                                            "month__ne",
+                                                                                                                            &month_ne,
+                                                                                                                        ),
+                                                                                                                        "organization",
+                                                                                                                        &organization,
+                                                                                                                    ),
+                                                                                                                    "organization__exact",
+                                                                                                                    &organization_exact,
+                                                                                                                ),
+                                                                                                                "organization__ne",
+                                                                                                                &organization_ne,
+                                                                                                            ),
+                                                                                                            "type",
+                                                                                                            &type_,
+                                                                                                        ),
+                                                                                                        "type__contains",
+                                                                                                        &type_contains,
+                                                                                                    ),
+                                                                                                    "type__exact",
+                                                                                                    &type_exact,
+                                                                                                ),
+                                                                                                "type__icontains",
+                                                                                                &type_icontains,
+                                                                                            ),
+                                                                                            "type__iexact",
+                                                                                            &type_iexact,
+                                                                                        ),
+                                                                                        "type__ne",
+                                                                                        &type_ne,
+                                                                                    ),
+                                                                                    "type__startswith",
+                                                                                    &type_startswith,
+                                                                                ),
+                                                                                "week",
+                                                                                &week,
+                                                                            ),
+                                                                            "week__exact",
+                                                                            &week_exact,
+                                                                        ),
+                                                                        "week__gt",
+                                                                        &week_gt,
+                                                                    ),
+                                                                    "week__gte",
+                                                                    &week_gte,
+                                                                ),
+                                                                "week__in",
+                                                                &week_in,
+                                                            ),
+                                                            "week__lt",
+                                                            &week_lt,
+                                                        ),
+                                                        "week__lte",
+                                                        &week_lte,
+                                                    ),
+                                                    "week__ne",
+                                                    &week_ne,
+                                                ),
+                                                "year",
+                                                &year,
+                                            ),
+                                            "year__exact",
+                                            &year_exact,
+                                        ),
+                                        "year__gt",
+                                        &year_gt,
+                                    ),
+                                    "year__gte",
+                                    &year_gte,
+                                ),
+                                "year__in",
+                                &year_in,
+                            ),
+                            "year__lt",
+                            &year_lt,
+                        ),
+                        "year__lte",
+                        &year_lte,
                     ),
+                    "year__ne",
+                    &year_ne,
                 )
-                .query(
-                    &progenitor_client::QueryParam::new("created_at__gt", &created_at_gt),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "created_at__gte",
-                        &created_at_gte,
-                    ),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new("created_at__lt", &created_at_lt),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "created_at__lte",
-                        &created_at_lte,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("day", &day))
-                .query(&progenitor_client::QueryParam::new("day__exact", &day_exact))
-                .query(&progenitor_client::QueryParam::new("day__gt", &day_gt))
-                .query(&progenitor_client::QueryParam::new("day__gte", &day_gte))
-                .query(&progenitor_client::QueryParam::new("day__in", &day_in))
-                .query(&progenitor_client::QueryParam::new("day__lt", &day_lt))
-                .query(&progenitor_client::QueryParam::new("day__lte", &day_lte))
-                .query(&progenitor_client::QueryParam::new("day__ne", &day_ne))
-                .query(&progenitor_client::QueryParam::new("month", &month))
-                .query(&progenitor_client::QueryParam::new("month__exact", &month_exact))
-                .query(&progenitor_client::QueryParam::new("month__gt", &month_gt))
-                .query(&progenitor_client::QueryParam::new("month__gte", &month_gte))
-                .query(&progenitor_client::QueryParam::new("month__in", &month_in))
-                .query(&progenitor_client::QueryParam::new("month__lt", &month_lt))
-                .query(&progenitor_client::QueryParam::new("month__lte", &month_lte))
-                .query(&progenitor_client::QueryParam::new("month__ne", &month_ne))
-                .query(
-                    &progenitor_client::QueryParam::new("organization", &organization),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "organization__exact",
-                        &organization_exact,
-                    ),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "organization__ne",
-                        &organization_ne,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("type", &type_))
-                .query(
-                    &progenitor_client::QueryParam::new("type__contains", &type_contains),
-                )
-                .query(&progenitor_client::QueryParam::new("type__exact", &type_exact))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "type__icontains",
-                        &type_icontains,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("type__iexact", &type_iexact))
-                .query(&progenitor_client::QueryParam::new("type__ne", &type_ne))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "type__startswith",
-                        &type_startswith,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("week", &week))
-                .query(&progenitor_client::QueryParam::new("week__exact", &week_exact))
-                .query(&progenitor_client::QueryParam::new("week__gt", &week_gt))
-                .query(&progenitor_client::QueryParam::new("week__gte", &week_gte))
-                .query(&progenitor_client::QueryParam::new("week__in", &week_in))
-                .query(&progenitor_client::QueryParam::new("week__lt", &week_lt))
-                .query(&progenitor_client::QueryParam::new("week__lte", &week_lte))
-                .query(&progenitor_client::QueryParam::new("week__ne", &week_ne))
-                .query(&progenitor_client::QueryParam::new("year", &year))
-                .query(&progenitor_client::QueryParam::new("year__exact", &year_exact))
-                .query(&progenitor_client::QueryParam::new("year__gt", &year_gt))
-                .query(&progenitor_client::QueryParam::new("year__gte", &year_gte))
-                .query(&progenitor_client::QueryParam::new("year__in", &year_in))
-                .query(&progenitor_client::QueryParam::new("year__lt", &year_lt))
-                .query(&progenitor_client::QueryParam::new("year__lte", &year_lte))
-                .query(&progenitor_client::QueryParam::new("year__ne", &year_ne))
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -3279,15 +3402,20 @@ pub mod builder {
             let url = format!("{}/stats/", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
+            let mut request = analytics_auth::hooks::query_param(
+                    client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .json(&body),
+                    "_fields",
+                    &fields,
                 )
-                .json(&body)
-                .query(&progenitor_client::QueryParam::new("_fields", &fields))
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -3368,14 +3496,19 @@ pub mod builder {
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
+            let mut request = analytics_auth::hooks::query_param(
+                    client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        ),
+                    "_fields",
+                    &fields,
                 )
-                .query(&progenitor_client::QueryParam::new("_fields", &fields))
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {

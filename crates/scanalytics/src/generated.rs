@@ -1678,16 +1678,27 @@ pub mod builder {
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
+            let mut request = analytics_auth::hooks::query_param(
+                    analytics_auth::hooks::query_param(
+                        analytics_auth::hooks::query_param(
+                            client
+                                .client
+                                .get(url)
+                                .header(
+                                    ::reqwest::header::ACCEPT,
+                                    ::reqwest::header::HeaderValue::from_static(
+                                        "application/json",
+                                    ),
+                                ),
+                            "end",
+                            &end,
+                        ),
+                        "start",
+                        &start,
+                    ),
+                    "timezone",
+                    &timezone,
                 )
-                .query(&progenitor_client::QueryParam::new("end", &end))
-                .query(&progenitor_client::QueryParam::new("start", &start))
-                .query(&progenitor_client::QueryParam::new("timezone", &timezone))
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {

@@ -6029,38 +6029,63 @@ pub mod builder {
             let url = format!("{}/run_captures/", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("actionName", &action_name))
-                .query(&progenitor_client::QueryParam::new("actionUuid", &action_uuid))
-                .query(
-                    &progenitor_client::QueryParam::new("endCreatedAt", &end_created_at),
-                )
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("missionName", &mission_name))
-                .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
-                .query(
-                    &progenitor_client::QueryParam::new("robotHostname", &robot_hostname),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new("robotNickname", &robot_nickname),
-                )
-                .query(&progenitor_client::QueryParam::new("robotSerial", &robot_serial))
-                .query(
-                    &progenitor_client::QueryParam::new("runEventUuid", &run_event_uuid),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
+            let mut request = analytics_auth::hooks::query_param(
+                    analytics_auth::hooks::query_param(
+                        analytics_auth::hooks::query_param(
+                            analytics_auth::hooks::query_param(
+                                analytics_auth::hooks::query_param(
+                                    analytics_auth::hooks::query_param(
+                                        analytics_auth::hooks::query_param(
+                                            analytics_auth::hooks::query_param(
+                                                analytics_auth::hooks::query_param(
+                                                    analytics_auth::hooks::query_param(
+                                                        analytics_auth::hooks::query_param(
+                                                            analytics_auth::hooks::query_param(
+                                                                client
+                                                                    .client
+                                                                    .get(url)
+                                                                    .header(
+                                                                        ::reqwest::header::ACCEPT,
+                                                                        ::reqwest::header::HeaderValue::from_static(
+                                                                            "application/json",
+                                                                        ),
+                                                                    ),
+                                                                "actionName",
+                                                                &action_name,
+                                                            ),
+                                                            "actionUuid",
+                                                            &action_uuid,
+                                                        ),
+                                                        "endCreatedAt",
+                                                        &end_created_at,
+                                                    ),
+                                                    "limit",
+                                                    &limit,
+                                                ),
+                                                "missionName",
+                                                &mission_name,
+                                            ),
+                                            "orderBy",
+                                            &order_by,
+                                        ),
+                                        "robotHostname",
+                                        &robot_hostname,
+                                    ),
+                                    "robotNickname",
+                                    &robot_nickname,
+                                ),
+                                "robotSerial",
+                                &robot_serial,
+                            ),
+                            "runEventUuid",
+                            &run_event_uuid,
+                        ),
                         "startCreatedAt",
                         &start_created_at,
                     ),
+                    "uuid",
+                    &uuid,
                 )
-                .query(&progenitor_client::QueryParam::new("uuid", &uuid))
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -6382,37 +6407,67 @@ pub mod builder {
             let url = format!("{}/run_events/", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("actionUuid", &action_uuid))
-                .query(
-                    &progenitor_client::QueryParam::new("endCreatedAt", &end_created_at),
-                )
-                .query(&progenitor_client::QueryParam::new("endTime", &end_time))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("missionName", &mission_name))
-                .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
-                .query(
-                    &progenitor_client::QueryParam::new("robotHostname", &robot_hostname),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new("robotNickname", &robot_nickname),
-                )
-                .query(&progenitor_client::QueryParam::new("robotSerial", &robot_serial))
-                .query(&progenitor_client::QueryParam::new("runUuid", &run_uuid))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "startCreatedAt",
-                        &start_created_at,
+            let mut request = analytics_auth::hooks::query_param(
+                    analytics_auth::hooks::query_param(
+                        analytics_auth::hooks::query_param(
+                            analytics_auth::hooks::query_param(
+                                analytics_auth::hooks::query_param(
+                                    analytics_auth::hooks::query_param(
+                                        analytics_auth::hooks::query_param(
+                                            analytics_auth::hooks::query_param(
+                                                analytics_auth::hooks::query_param(
+                                                    analytics_auth::hooks::query_param(
+                                                        analytics_auth::hooks::query_param(
+                                                            analytics_auth::hooks::query_param(
+                                                                analytics_auth::hooks::query_param(
+                                                                    client
+                                                                        .client
+                                                                        .get(url)
+                                                                        .header(
+                                                                            ::reqwest::header::ACCEPT,
+                                                                            ::reqwest::header::HeaderValue::from_static(
+                                                                                "application/json",
+                                                                            ),
+                                                                        ),
+                                                                    "actionUuid",
+                                                                    &action_uuid,
+                                                                ),
+                                                                "endCreatedAt",
+                                                                &end_created_at,
+                                                            ),
+                                                            "endTime",
+                                                            &end_time,
+                                                        ),
+                                                        "limit",
+                                                        &limit,
+                                                    ),
+                                                    "missionName",
+                                                    &mission_name,
+                                                ),
+                                                "orderBy",
+                                                &order_by,
+                                            ),
+                                            "robotHostname",
+                                            &robot_hostname,
+                                        ),
+                                        "robotNickname",
+                                        &robot_nickname,
+                                    ),
+                                    "robotSerial",
+                                    &robot_serial,
+                                ),
+                                "runUuid",
+                                &run_uuid,
+                            ),
+                            "startCreatedAt",
+                            &start_created_at,
+                        ),
+                        "startTime",
+                        &start_time,
                     ),
+                    "uuid",
+                    &uuid,
                 )
-                .query(&progenitor_client::QueryParam::new("startTime", &start_time))
-                .query(&progenitor_client::QueryParam::new("uuid", &uuid))
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -6722,30 +6777,67 @@ pub mod builder {
             let url = format!("{}/runs/", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
+            let mut request = analytics_auth::hooks::query_param(
+                    analytics_auth::hooks::query_param(
+                        analytics_auth::hooks::query_param(
+                            analytics_auth::hooks::query_param(
+                                analytics_auth::hooks::query_param(
+                                    analytics_auth::hooks::query_param(
+                                        analytics_auth::hooks::query_param(
+                                            analytics_auth::hooks::query_param(
+                                                analytics_auth::hooks::query_param(
+                                                    analytics_auth::hooks::query_param(
+                                                        analytics_auth::hooks::query_param(
+                                                            analytics_auth::hooks::query_param(
+                                                                analytics_auth::hooks::query_param(
+                                                                    client
+                                                                        .client
+                                                                        .get(url)
+                                                                        .header(
+                                                                            ::reqwest::header::ACCEPT,
+                                                                            ::reqwest::header::HeaderValue::from_static(
+                                                                                "application/json",
+                                                                            ),
+                                                                        ),
+                                                                    "endTime",
+                                                                    &end_time,
+                                                                ),
+                                                                "format",
+                                                                &format,
+                                                            ),
+                                                            "limit",
+                                                            &limit,
+                                                        ),
+                                                        "missions",
+                                                        &missions,
+                                                    ),
+                                                    "modifiedAt",
+                                                    &modified_at,
+                                                ),
+                                                "offset",
+                                                &offset,
+                                            ),
+                                            "orderBy",
+                                            &order_by,
+                                        ),
+                                        "robotHostname",
+                                        &robot_hostname,
+                                    ),
+                                    "robotNickname",
+                                    &robot_nickname,
+                                ),
+                                "robotSerial",
+                                &robot_serial,
+                            ),
+                            "robots",
+                            &robots,
+                        ),
+                        "startTime",
+                        &start_time,
+                    ),
+                    "types",
+                    &types,
                 )
-                .query(&progenitor_client::QueryParam::new("endTime", &end_time))
-                .query(&progenitor_client::QueryParam::new("format", &format))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("missions", &missions))
-                .query(&progenitor_client::QueryParam::new("modifiedAt", &modified_at))
-                .query(&progenitor_client::QueryParam::new("offset", &offset))
-                .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
-                .query(
-                    &progenitor_client::QueryParam::new("robotHostname", &robot_hostname),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new("robotNickname", &robot_nickname),
-                )
-                .query(&progenitor_client::QueryParam::new("robotSerial", &robot_serial))
-                .query(&progenitor_client::QueryParam::new("robots", &robots))
-                .query(&progenitor_client::QueryParam::new("startTime", &start_time))
-                .query(&progenitor_client::QueryParam::new("types", &types))
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {

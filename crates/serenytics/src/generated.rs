@@ -11463,20 +11463,26 @@ pub mod builder {
             let url = format!("{}/api/data_source", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("q", &q))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "results_per_page",
-                        &results_per_page,
+            let mut request = analytics_auth::hooks::query_param(
+                    analytics_auth::hooks::query_param(
+                        analytics_auth::hooks::query_param(
+                            client
+                                .client
+                                .get(url)
+                                .header(
+                                    ::reqwest::header::ACCEPT,
+                                    ::reqwest::header::HeaderValue::from_static(
+                                        "application/json",
+                                    ),
+                                ),
+                            "page",
+                            &page,
+                        ),
+                        "q",
+                        &q,
                     ),
+                    "results_per_page",
+                    &results_per_page,
                 )
                 .headers(header_map)
                 .build()?;
@@ -11636,24 +11642,22 @@ pub mod builder {
             let url = format!("{}/api/data_source/sign_s3/", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
+            let mut request = analytics_auth::hooks::query_param(
+                    analytics_auth::hooks::query_param(
+                        client
+                            .client
+                            .get(url)
+                            .header(
+                                ::reqwest::header::ACCEPT,
+                                ::reqwest::header::HeaderValue::from_static(
+                                    "application/json",
+                                ),
+                            ),
                         "s3_object_name",
                         &s3_object_name,
                     ),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "s3_object_type",
-                        &s3_object_type,
-                    ),
+                    "s3_object_type",
+                    &s3_object_type,
                 )
                 .headers(header_map)
                 .build()?;
@@ -13058,20 +13062,26 @@ pub mod builder {
             let url = format!("{}/api/folder", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("q", &q))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "results_per_page",
-                        &results_per_page,
+            let mut request = analytics_auth::hooks::query_param(
+                    analytics_auth::hooks::query_param(
+                        analytics_auth::hooks::query_param(
+                            client
+                                .client
+                                .get(url)
+                                .header(
+                                    ::reqwest::header::ACCEPT,
+                                    ::reqwest::header::HeaderValue::from_static(
+                                        "application/json",
+                                    ),
+                                ),
+                            "page",
+                            &page,
+                        ),
+                        "q",
+                        &q,
                     ),
+                    "results_per_page",
+                    &results_per_page,
                 )
                 .headers(header_map)
                 .build()?;
@@ -13443,20 +13453,26 @@ pub mod builder {
             let url = format!("{}/api/script", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("q", &q))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "results_per_page",
-                        &results_per_page,
+            let mut request = analytics_auth::hooks::query_param(
+                    analytics_auth::hooks::query_param(
+                        analytics_auth::hooks::query_param(
+                            client
+                                .client
+                                .get(url)
+                                .header(
+                                    ::reqwest::header::ACCEPT,
+                                    ::reqwest::header::HeaderValue::from_static(
+                                        "application/json",
+                                    ),
+                                ),
+                            "page",
+                            &page,
+                        ),
+                        "q",
+                        &q,
                     ),
+                    "results_per_page",
+                    &results_per_page,
                 )
                 .headers(header_map)
                 .build()?;
@@ -13787,15 +13803,20 @@ pub mod builder {
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
+            let mut request = analytics_auth::hooks::query_param(
+                    client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .json(&body),
+                    "async_",
+                    &async_,
                 )
-                .json(&body)
-                .query(&progenitor_client::QueryParam::new("async_", &async_))
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -14105,18 +14126,18 @@ pub mod builder {
             let url = format!("{}/api/sign_s3_file/", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "s3_object_type",
-                        &s3_object_type,
-                    ),
+            let mut request = analytics_auth::hooks::query_param(
+                    client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        ),
+                    "s3_object_type",
+                    &s3_object_type,
                 )
                 .headers(header_map)
                 .build()?;
@@ -14418,20 +14439,26 @@ pub mod builder {
             let url = format!("{}/api/user", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("q", &q))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "results_per_page",
-                        &results_per_page,
+            let mut request = analytics_auth::hooks::query_param(
+                    analytics_auth::hooks::query_param(
+                        analytics_auth::hooks::query_param(
+                            client
+                                .client
+                                .get(url)
+                                .header(
+                                    ::reqwest::header::ACCEPT,
+                                    ::reqwest::header::HeaderValue::from_static(
+                                        "application/json",
+                                    ),
+                                ),
+                            "page",
+                            &page,
+                        ),
+                        "q",
+                        &q,
                     ),
+                    "results_per_page",
+                    &results_per_page,
                 )
                 .headers(header_map)
                 .build()?;
@@ -14576,14 +14603,19 @@ pub mod builder {
             let url = format!("{}/api/user/byname", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
+            let mut request = analytics_auth::hooks::query_param(
+                    client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        ),
+                    "username",
+                    &username,
                 )
-                .query(&progenitor_client::QueryParam::new("username", &username))
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -14926,20 +14958,26 @@ pub mod builder {
             let url = format!("{}/api/usersgroup", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("q", &q))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "results_per_page",
-                        &results_per_page,
+            let mut request = analytics_auth::hooks::query_param(
+                    analytics_auth::hooks::query_param(
+                        analytics_auth::hooks::query_param(
+                            client
+                                .client
+                                .get(url)
+                                .header(
+                                    ::reqwest::header::ACCEPT,
+                                    ::reqwest::header::HeaderValue::from_static(
+                                        "application/json",
+                                    ),
+                                ),
+                            "page",
+                            &page,
+                        ),
+                        "q",
+                        &q,
                     ),
+                    "results_per_page",
+                    &results_per_page,
                 )
                 .headers(header_map)
                 .build()?;
@@ -14999,14 +15037,19 @@ pub mod builder {
             let url = format!("{}/api/usersgroup/byname", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
+            let mut request = analytics_auth::hooks::query_param(
+                    client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        ),
+                    "name",
+                    &name,
                 )
-                .query(&progenitor_client::QueryParam::new("name", &name))
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -15473,20 +15516,26 @@ pub mod builder {
             let url = format!("{}/api/web_app", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("q", &q))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "results_per_page",
-                        &results_per_page,
+            let mut request = analytics_auth::hooks::query_param(
+                    analytics_auth::hooks::query_param(
+                        analytics_auth::hooks::query_param(
+                            client
+                                .client
+                                .get(url)
+                                .header(
+                                    ::reqwest::header::ACCEPT,
+                                    ::reqwest::header::HeaderValue::from_static(
+                                        "application/json",
+                                    ),
+                                ),
+                            "page",
+                            &page,
+                        ),
+                        "q",
+                        &q,
                     ),
+                    "results_per_page",
+                    &results_per_page,
                 )
                 .headers(header_map)
                 .build()?;

@@ -15213,18 +15213,35 @@ pub mod builder {
             let url = format!("{}/api/dashboards", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
+            let mut request = analytics_auth::hooks::query_param(
+                    analytics_auth::hooks::query_param(
+                        analytics_auth::hooks::query_param(
+                            analytics_auth::hooks::query_param(
+                                analytics_auth::hooks::query_param(
+                                    client
+                                        .client
+                                        .get(url)
+                                        .header(
+                                            ::reqwest::header::ACCEPT,
+                                            ::reqwest::header::HeaderValue::from_static(
+                                                "application/json",
+                                            ),
+                                        ),
+                                    "order",
+                                    &order,
+                                ),
+                                "page",
+                                &page,
+                            ),
+                            "page_size",
+                            &page_size,
+                        ),
+                        "q",
+                        &q,
+                    ),
+                    "tags",
+                    &tags,
                 )
-                .query(&progenitor_client::QueryParam::new("order", &order))
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("page_size", &page_size))
-                .query(&progenitor_client::QueryParam::new("q", &q))
-                .query(&progenitor_client::QueryParam::new("tags", &tags))
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -15464,18 +15481,35 @@ pub mod builder {
             let url = format!("{}/api/dashboards/favorites", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
+            let mut request = analytics_auth::hooks::query_param(
+                    analytics_auth::hooks::query_param(
+                        analytics_auth::hooks::query_param(
+                            analytics_auth::hooks::query_param(
+                                analytics_auth::hooks::query_param(
+                                    client
+                                        .client
+                                        .get(url)
+                                        .header(
+                                            ::reqwest::header::ACCEPT,
+                                            ::reqwest::header::HeaderValue::from_static(
+                                                "application/json",
+                                            ),
+                                        ),
+                                    "order",
+                                    &order,
+                                ),
+                                "page",
+                                &page,
+                            ),
+                            "page_size",
+                            &page_size,
+                        ),
+                        "q",
+                        &q,
+                    ),
+                    "tags",
+                    &tags,
                 )
-                .query(&progenitor_client::QueryParam::new("order", &order))
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("page_size", &page_size))
-                .query(&progenitor_client::QueryParam::new("q", &q))
-                .query(&progenitor_client::QueryParam::new("tags", &tags))
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -15604,18 +15638,35 @@ pub mod builder {
             let url = format!("{}/api/dashboards/my", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
+            let mut request = analytics_auth::hooks::query_param(
+                    analytics_auth::hooks::query_param(
+                        analytics_auth::hooks::query_param(
+                            analytics_auth::hooks::query_param(
+                                analytics_auth::hooks::query_param(
+                                    client
+                                        .client
+                                        .get(url)
+                                        .header(
+                                            ::reqwest::header::ACCEPT,
+                                            ::reqwest::header::HeaderValue::from_static(
+                                                "application/json",
+                                            ),
+                                        ),
+                                    "order",
+                                    &order,
+                                ),
+                                "page",
+                                &page,
+                            ),
+                            "page_size",
+                            &page_size,
+                        ),
+                        "q",
+                        &q,
+                    ),
+                    "tags",
+                    &tags,
                 )
-                .query(&progenitor_client::QueryParam::new("order", &order))
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("page_size", &page_size))
-                .query(&progenitor_client::QueryParam::new("q", &q))
-                .query(&progenitor_client::QueryParam::new("tags", &tags))
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -15834,14 +15885,19 @@ pub mod builder {
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
+            let mut request = analytics_auth::hooks::query_param(
+                    client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        ),
+                    "legacy",
+                    &legacy,
                 )
-                .query(&progenitor_client::QueryParam::new("legacy", &legacy))
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -16655,14 +16711,19 @@ pub mod builder {
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
+            let mut request = analytics_auth::hooks::query_param(
+                    client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        ),
+                    "refresh",
+                    &refresh,
                 )
-                .query(&progenitor_client::QueryParam::new("refresh", &refresh))
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -16937,18 +16998,35 @@ pub mod builder {
             let url = format!("{}/api/queries", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
+            let mut request = analytics_auth::hooks::query_param(
+                    analytics_auth::hooks::query_param(
+                        analytics_auth::hooks::query_param(
+                            analytics_auth::hooks::query_param(
+                                analytics_auth::hooks::query_param(
+                                    client
+                                        .client
+                                        .get(url)
+                                        .header(
+                                            ::reqwest::header::ACCEPT,
+                                            ::reqwest::header::HeaderValue::from_static(
+                                                "application/json",
+                                            ),
+                                        ),
+                                    "order",
+                                    &order,
+                                ),
+                                "page",
+                                &page,
+                            ),
+                            "page_size",
+                            &page_size,
+                        ),
+                        "q",
+                        &q,
+                    ),
+                    "tags",
+                    &tags,
                 )
-                .query(&progenitor_client::QueryParam::new("order", &order))
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("page_size", &page_size))
-                .query(&progenitor_client::QueryParam::new("q", &q))
-                .query(&progenitor_client::QueryParam::new("tags", &tags))
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -17184,18 +17262,35 @@ pub mod builder {
             let url = format!("{}/api/queries/archive", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
+            let mut request = analytics_auth::hooks::query_param(
+                    analytics_auth::hooks::query_param(
+                        analytics_auth::hooks::query_param(
+                            analytics_auth::hooks::query_param(
+                                analytics_auth::hooks::query_param(
+                                    client
+                                        .client
+                                        .get(url)
+                                        .header(
+                                            ::reqwest::header::ACCEPT,
+                                            ::reqwest::header::HeaderValue::from_static(
+                                                "application/json",
+                                            ),
+                                        ),
+                                    "order",
+                                    &order,
+                                ),
+                                "page",
+                                &page,
+                            ),
+                            "page_size",
+                            &page_size,
+                        ),
+                        "q",
+                        &q,
+                    ),
+                    "tags",
+                    &tags,
                 )
-                .query(&progenitor_client::QueryParam::new("order", &order))
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("page_size", &page_size))
-                .query(&progenitor_client::QueryParam::new("q", &q))
-                .query(&progenitor_client::QueryParam::new("tags", &tags))
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -17332,18 +17427,35 @@ pub mod builder {
             let url = format!("{}/api/queries/favorites", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
+            let mut request = analytics_auth::hooks::query_param(
+                    analytics_auth::hooks::query_param(
+                        analytics_auth::hooks::query_param(
+                            analytics_auth::hooks::query_param(
+                                analytics_auth::hooks::query_param(
+                                    client
+                                        .client
+                                        .get(url)
+                                        .header(
+                                            ::reqwest::header::ACCEPT,
+                                            ::reqwest::header::HeaderValue::from_static(
+                                                "application/json",
+                                            ),
+                                        ),
+                                    "order",
+                                    &order,
+                                ),
+                                "page",
+                                &page,
+                            ),
+                            "page_size",
+                            &page_size,
+                        ),
+                        "q",
+                        &q,
+                    ),
+                    "tags",
+                    &tags,
                 )
-                .query(&progenitor_client::QueryParam::new("order", &order))
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("page_size", &page_size))
-                .query(&progenitor_client::QueryParam::new("q", &q))
-                .query(&progenitor_client::QueryParam::new("tags", &tags))
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -17555,18 +17667,35 @@ pub mod builder {
             let url = format!("{}/api/queries/my", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
+            let mut request = analytics_auth::hooks::query_param(
+                    analytics_auth::hooks::query_param(
+                        analytics_auth::hooks::query_param(
+                            analytics_auth::hooks::query_param(
+                                analytics_auth::hooks::query_param(
+                                    client
+                                        .client
+                                        .get(url)
+                                        .header(
+                                            ::reqwest::header::ACCEPT,
+                                            ::reqwest::header::HeaderValue::from_static(
+                                                "application/json",
+                                            ),
+                                        ),
+                                    "order",
+                                    &order,
+                                ),
+                                "page",
+                                &page,
+                            ),
+                            "page_size",
+                            &page_size,
+                        ),
+                        "q",
+                        &q,
+                    ),
+                    "tags",
+                    &tags,
                 )
-                .query(&progenitor_client::QueryParam::new("order", &order))
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("page_size", &page_size))
-                .query(&progenitor_client::QueryParam::new("q", &q))
-                .query(&progenitor_client::QueryParam::new("tags", &tags))
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -17716,20 +17845,23 @@ pub mod builder {
             let url = format!("{}/api/queries/search", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
+            let mut request = analytics_auth::hooks::query_param(
+                    analytics_auth::hooks::query_param(
+                        client
+                            .client
+                            .get(url)
+                            .header(
+                                ::reqwest::header::ACCEPT,
+                                ::reqwest::header::HeaderValue::from_static(
+                                    "application/json",
+                                ),
+                            ),
                         "include_drafts",
                         &include_drafts,
                     ),
+                    "q",
+                    &q,
                 )
-                .query(&progenitor_client::QueryParam::new("q", &q))
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
@@ -18439,18 +18571,18 @@ pub mod builder {
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "parameter_values",
-                        &parameter_values,
-                    ),
+            let mut request = analytics_auth::hooks::query_param(
+                    client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        ),
+                    "parameter_values",
+                    &parameter_values,
                 )
                 .headers(header_map)
                 .build()?;
@@ -19414,19 +19546,19 @@ pub mod builder {
             let url = format!("{}/api/query_results", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "parameter_values",
-                        &parameter_values,
-                    ),
+            let mut request = analytics_auth::hooks::query_param(
+                    client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .json(&body),
+                    "parameter_values",
+                    &parameter_values,
                 )
                 .headers(header_map)
                 .build()?;
@@ -19981,19 +20113,39 @@ pub mod builder {
             let url = format!("{}/api/users", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
+            let mut request = analytics_auth::hooks::query_param(
+                    analytics_auth::hooks::query_param(
+                        analytics_auth::hooks::query_param(
+                            analytics_auth::hooks::query_param(
+                                analytics_auth::hooks::query_param(
+                                    analytics_auth::hooks::query_param(
+                                        client
+                                            .client
+                                            .get(url)
+                                            .header(
+                                                ::reqwest::header::ACCEPT,
+                                                ::reqwest::header::HeaderValue::from_static(
+                                                    "application/json",
+                                                ),
+                                            ),
+                                        "disabled",
+                                        &disabled,
+                                    ),
+                                    "order",
+                                    &order,
+                                ),
+                                "page",
+                                &page,
+                            ),
+                            "page_size",
+                            &page_size,
+                        ),
+                        "pending",
+                        &pending,
+                    ),
+                    "q",
+                    &q,
                 )
-                .query(&progenitor_client::QueryParam::new("disabled", &disabled))
-                .query(&progenitor_client::QueryParam::new("order", &order))
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("page_size", &page_size))
-                .query(&progenitor_client::QueryParam::new("pending", &pending))
-                .query(&progenitor_client::QueryParam::new("q", &q))
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
