@@ -388,6 +388,22 @@ fn normalize(ty: &str) -> String {
 /// operation id → status → the type the client decodes that response body into, read from the
 /// `send` methods of the builders in `generated.rs`.
 fn parse_generated(text: &str) -> BTreeMap<String, BTreeMap<String, String>> {
+    // Hand-written replacements of schemas (`crate::formatted::FormattedDataResponse`) are
+    // re-exported from `types` under the schema's name: read them as `types::<name>`.
+    let reexports: Vec<(String, String)> = text
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("pub use crate::"))
+        .filter_map(|rest| {
+            let path = rest.trim_end_matches(';');
+            let name = path.rsplit("::").next()?;
+            Some((format!("crate::{path}"), format!("types::{name}")))
+        })
+        .collect();
+    let as_in_types = |ty: &str| {
+        reexports
+            .iter()
+            .fold(ty.to_owned(), |ty, (from, to)| ty.replace(from, to))
+    };
     let mut operations = BTreeMap::new();
     for send in text.split("pub async fn send(").skip(1) {
         let start = send.find("-> Result<").unwrap() + "-> Result<".len();
@@ -418,8 +434,8 @@ fn parse_generated(text: &str) -> BTreeMap<String, BTreeMap<String, String>> {
             .unwrap();
         let success = &signature[..comma];
         let error = &signature[comma + 1..];
-        let success = &success["ResponseValue<".len()..success.len() - 1];
-        let error = &error["Error<".len()..error.len() - 1];
+        let success = as_in_types(&success["ResponseValue<".len()..success.len() - 1]);
+        let error = as_in_types(&error["Error<".len()..error.len() - 1]);
 
         let id_at = send.find("operation_id: \"").unwrap() + "operation_id: \"".len();
         let id = &send[id_at..id_at + send[id_at..].find('"').unwrap()];
@@ -448,11 +464,11 @@ fn parse_generated(text: &str) -> BTreeMap<String, BTreeMap<String, String>> {
             .filter(|(_, text)| text.contains("analytics_auth::hooks::decode("))
             .map(|(status, text)| {
                 let ty = if text.contains("Error::ErrorResponse") {
-                    error
+                    &error
                 } else {
-                    success
+                    &success
                 };
-                (status, ty.to_owned())
+                (status, ty.clone())
             })
             .collect();
         operations.insert(id.to_owned(), decoded);

@@ -42,9 +42,18 @@ fn settings() -> GenerationSettings {
 /// Schemas whose generated type is a hand-written one: large row arrays are kept as compact
 /// JSON text (`analytics_auth::rows::Rows`) instead of a `serde_json::Value` per cell, which
 /// takes six to ten times the body size in memory.
-const REPLACED_SCHEMAS: &[(&str, &str)] = &[
+///
+/// A replacement inside the generated crate (`crate::…`) is also re-exported from `types`, so
+/// that the schema keeps its place there. Serenytics' `FormattedDataResponse` (result or
+/// application error) is read in one pass by `status` instead of through an untagged enum, which
+/// buffers the whole body into an intermediate tree first.
+pub const REPLACED_SCHEMAS: &[(&str, &str)] = &[
     ("QueryResultRows", "analytics_auth::rows::Rows"),
     ("FormattedDataRows", "analytics_auth::rows::Rows"),
+    (
+        "FormattedDataResponse",
+        "crate::formatted::FormattedDataResponse",
+    ),
 ];
 
 /// Generates the crate source for `spec`.

@@ -13,6 +13,7 @@ pub fn apply(file: &mut syn::File) -> Result<(), String> {
     drop_api_version_header(file)?;
     decode_within_body_limits(file)?;
     skip_absent_query_parameters(file)?;
+    reexport_replaced_types(file)?;
     Ok(())
 }
 
@@ -337,6 +338,37 @@ fn skip_absent_query_parameters(file: &mut syn::File) -> Result<(), String> {
         Some(call) => Err(format!("a `.query(..)` call of unknown shape: {call}")),
         None => Ok(()),
     }
+}
+
+/// A schema replaced by a type of the generated crate itself (`crate::…`, see
+/// [`crate::codegen::REPLACED_SCHEMAS`]) keeps its name in `types`: `pub use` it there.
+fn reexport_replaced_types(file: &mut syn::File) -> Result<(), String> {
+    let text = quote!(#file).to_string().replace(' ', "");
+    let uses: Vec<syn::Item> = crate::codegen::REPLACED_SCHEMAS
+        .iter()
+        .filter(|(_, path)| path.starts_with("crate::") && text.contains(path))
+        .map(|(schema, path)| {
+            let path: syn::Path = syn::parse_str(path).map_err(|e| format!("{path}: {e}"))?;
+            let name = syn::Ident::new(schema, proc_macro2::Span::call_site());
+            if path.segments.last().is_some_and(|s| s.ident == name) {
+                Ok(syn::parse_quote!(pub use #path;))
+            } else {
+                Ok(syn::parse_quote!(pub use #path as #name;))
+            }
+        })
+        .collect::<Result<_, String>>()?;
+    if uses.is_empty() {
+        return Ok(());
+    }
+    let types = file.items.iter_mut().find_map(|item| match item {
+        syn::Item::Mod(m) if m.ident == "types" => m.content.as_mut(),
+        _ => None,
+    });
+    let Some((_, items)) = types else {
+        return Err("progenitor's `types` module was not found".to_string());
+    };
+    items.extend(uses);
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1423,24 +1423,6 @@ example sends the string `"true"`; the official client sends the boolean `true`.
             Default::default()
         }
     }
-    ///Query result, or an application error in HTTP 200
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-    #[serde(untagged)]
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    pub enum FormattedDataResponse {
-        FormattedDataResult(FormattedDataResult),
-        ApplicationError(ApplicationError),
-    }
-    impl ::std::convert::From<FormattedDataResult> for FormattedDataResponse {
-        fn from(value: FormattedDataResult) -> Self {
-            Self::FormattedDataResult(value)
-        }
-    }
-    impl ::std::convert::From<ApplicationError> for FormattedDataResponse {
-        fn from(value: ApplicationError) -> Self {
-            Self::ApplicationError(value)
-        }
-    }
     /**Query result. `data` holds the rows, each an array of values in `columns_titles` order; it is
 absent with `only_headers`. (The official Python client exposes `columns_titles` as
 `Data.headers` and their names as `Data.columns`; the wire fields are the ones below.)
@@ -9923,6 +9905,7 @@ not published; the docs show `>`.
                 .finish()
         }
     }
+    pub use crate::formatted::FormattedDataResponse;
 }
 #[derive(Clone, Debug)]
 /**Client for Serenytics REST API
@@ -13243,7 +13226,7 @@ pub mod builder {
         pub async fn send(
             self,
         ) -> Result<
-            ResponseValue<types::FormattedDataResponse>,
+            ResponseValue<crate::formatted::FormattedDataResponse>,
             Error<types::HttpError>,
         > {
             let Self { client, uuid, body } = self;
