@@ -481,4 +481,22 @@ mod tests {
         let error = skip_absent_query_parameters(&mut f).unwrap_err();
         assert!(error.contains("unknown shape"), "{error}");
     }
+
+    #[test]
+    fn replacements_inside_the_crate_keep_their_name_in_types() {
+        let mut used = file(quote! {
+            pub mod types { pub struct Other; }
+            fn send() -> ResponseValue<crate::formatted::FormattedDataResponse> { todo!() }
+        });
+        reexport_replaced_types(&mut used).unwrap_or_else(|e| panic!("{e}"));
+        let out = text(&used);
+        assert!(
+            out.contains("pub use crate::formatted::FormattedDataResponse;"),
+            "{out}"
+        );
+
+        let mut unused = file(quote! { pub mod types { pub struct Other; } });
+        reexport_replaced_types(&mut unused).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!text(&unused).contains("pub use"), "{}", text(&unused));
+    }
 }
