@@ -270,37 +270,51 @@ where
         generated().await;
         raw().await;
     }
-    let rounds = n.div_ceil(BLOCK);
     let (mut t_generated, mut t_raw) = (Vec::new(), Vec::new());
-    for _ in 0..rounds {
-        let start = Instant::now();
-        for _ in 0..BLOCK {
-            raw().await;
+    for round in 0..n.div_ceil(BLOCK) {
+        // Which side goes first alternates too.
+        if round % 2 == 1 {
+            t_generated.push(sequential(&generated).await);
         }
-        t_raw.push(start.elapsed());
-        let start = Instant::now();
-        for _ in 0..BLOCK {
-            generated().await;
+        t_raw.push(sequential(&raw).await);
+        if round % 2 == 0 {
+            t_generated.push(sequential(&generated).await);
         }
-        t_generated.push(start.elapsed());
     }
     report(name, "sequential", BLOCK, t_raw, t_generated);
 
-    let per_round = CONCURRENCY * 16;
     let (mut t_generated, mut t_raw) = (Vec::new(), Vec::new());
-    for _ in 0..n.div_ceil(per_round).max(5) {
-        let start = Instant::now();
-        futures::stream::iter(0..per_round)
-            .for_each_concurrent(CONCURRENCY, |_| raw())
-            .await;
-        t_raw.push(start.elapsed());
-        let start = Instant::now();
-        futures::stream::iter(0..per_round)
-            .for_each_concurrent(CONCURRENCY, |_| generated())
-            .await;
-        t_generated.push(start.elapsed());
+    for round in 0..n.div_ceil(CONCURRENT_ROUND).max(5) {
+        if round % 2 == 1 {
+            t_generated.push(concurrent(&generated).await);
+        }
+        t_raw.push(concurrent(&raw).await);
+        if round % 2 == 0 {
+            t_generated.push(concurrent(&generated).await);
+        }
     }
-    report(name, "32 concurrent", per_round, t_raw, t_generated);
+    report(name, "32 concurrent", CONCURRENT_ROUND, t_raw, t_generated);
+}
+
+/// Requests per concurrent round.
+const CONCURRENT_ROUND: usize = CONCURRENCY * 16;
+
+/// Time of [`BLOCK`] calls, one after the other.
+async fn sequential<F: Fn() -> Fut, Fut: Future<Output = ()>>(call: &F) -> Duration {
+    let start = Instant::now();
+    for _ in 0..BLOCK {
+        call().await;
+    }
+    start.elapsed()
+}
+
+/// Time of [`CONCURRENT_ROUND`] calls, [`CONCURRENCY`] in flight.
+async fn concurrent<F: Fn() -> Fut, Fut: Future<Output = ()>>(call: &F) -> Duration {
+    let start = Instant::now();
+    futures::stream::iter(0..CONCURRENT_ROUND)
+        .for_each_concurrent(CONCURRENCY, |_| call())
+        .await;
+    start.elapsed()
 }
 
 /// Prints one line and its `RESULT`s: requests per round over each side's median round time.
