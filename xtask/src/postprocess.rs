@@ -320,11 +320,11 @@ fn skip_absent_query_parameters(file: &mut syn::File) -> Result<(), String> {
                 self.unexpected.push(quote!(#call).to_string());
                 return;
             };
-            let path = quote!(#new.func).to_string().replace(' ', "");
-            let is_query_param = matches!(new.func.as_ref(), syn::Expr::Path(p)
-                if quote!(#p).to_string().replace(' ', "") == "progenitor_client::QueryParam::new");
+            let func = &new.func;
+            let is_query_param =
+                quote!(#func).to_string().replace(' ', "") == "progenitor_client::QueryParam::new";
             if !is_query_param || new.args.len() != 2 {
-                self.unexpected.push(path);
+                self.unexpected.push(quote!(#call).to_string());
                 return;
             }
             let builder = &call.receiver;
