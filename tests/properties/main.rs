@@ -45,6 +45,11 @@ macro_rules! api_properties {
         }
 
         #[test]
+        fn operations_are_in_lookup_order() {
+            crate::check_lookup_order(&API_DESCRIPTION);
+        }
+
+        #[test]
         fn documented_examples_decode_and_round_trip() {
             API.check_examples();
         }
@@ -68,6 +73,31 @@ macro_rules! api_properties {
             }
         }
     };
+}
+
+/// The generated table is sorted the way `ApiDescription::operation` searches it, and every
+/// operation is found.
+fn check_lookup_order(api: &analytics_auth::ApiDescription) {
+    for pair in api.operations.windows(2) {
+        assert_eq!(
+            analytics_auth::operation_order(pair[0].id, pair[1].id),
+            std::cmp::Ordering::Less,
+            "{}: {} before {}",
+            api.title,
+            pair[0].id,
+            pair[1].id
+        );
+    }
+    for op in api.operations {
+        assert!(
+            api.operation(op.id)
+                .is_some_and(|found| std::ptr::eq(found, op)),
+            "{}: {}",
+            api.title,
+            op.id
+        );
+    }
+    assert!(api.operation("no_such_operation").is_none());
 }
 
 mod monarc_stats;

@@ -3,6 +3,7 @@
 //! valid stats objects: mutated they never panic, and they round trip unchanged.
 
 use ::monarc_stats::types;
+use ::monarc_stats::API as API_DESCRIPTION;
 use proptest::prelude::*;
 
 use serde_json::{json, Value};

@@ -2,6 +2,7 @@
 //! panics, and the documented examples decode and survive a JSON round trip.
 
 use ::scanalytics::types;
+use ::scanalytics::API as API_DESCRIPTION;
 use proptest::prelude::*;
 
 use crate::{any_bytes, any_json, config, mutations, Api, Model};

@@ -265,7 +265,8 @@ fn security_tables(spec: &Spec, openapi: &OpenAPI) -> Result<TokenStream, Vec<Pr
             ops.push((id, method.to_uppercase(), path.clone(), alternatives, query));
         }
     }
-    ops.sort();
+    // The order `analytics_auth::operation_order` searches in: by length, then bytewise.
+    ops.sort_by(|a, b| a.0.len().cmp(&b.0.len()).then_with(|| a.0.cmp(&b.0)));
 
     let mut problems = Vec::new();
     let mut schemes = Vec::new();

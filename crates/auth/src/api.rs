@@ -7,7 +7,7 @@
 pub struct ApiDescription {
     pub title: &'static str,
     pub version: &'static str,
-    /// Sorted by `id`.
+    /// Sorted by [`operation_order`] of their ids.
     pub operations: &'static [Operation],
     pub security_schemes: &'static [SecurityScheme],
 }
@@ -15,7 +15,7 @@ pub struct ApiDescription {
 impl ApiDescription {
     pub fn operation(&self, id: &str) -> Option<&'static Operation> {
         self.operations
-            .binary_search_by(|op| op.id.cmp(id))
+            .binary_search_by(|op| operation_order(op.id, id))
             .ok()
             .map(|i| &self.operations[i])
     }
@@ -23,6 +23,12 @@ impl ApiDescription {
     pub fn scheme(&self, name: &str) -> Option<&'static SecurityScheme> {
         self.security_schemes.iter().find(|s| s.name == name)
     }
+}
+
+/// The order of [`ApiDescription::operations`]: shorter ids first, then bytewise. Every call
+/// looks its operation up twice; comparing lengths first spares most string comparisons.
+pub fn operation_order(a: &str, b: &str) -> std::cmp::Ordering {
+    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
 }
 
 /// One operation of the spec.

@@ -19,7 +19,9 @@ mod session;
 pub mod tls;
 mod transport;
 
-pub use api::{ApiDescription, KeyLocation, Operation, QueryRange, SchemeKind, SecurityScheme};
+pub use api::{
+    operation_order, ApiDescription, KeyLocation, Operation, QueryRange, SchemeKind, SecurityScheme,
+};
 pub use body::{BodyError, BodyLimits};
 pub use config::{ensure_crypto_provider, ClientConfig, ConfigError};
 pub use credentials::{ApiKey, Auth, AuthError, Authorizer};

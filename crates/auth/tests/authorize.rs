@@ -10,12 +10,22 @@ use analytics_auth::{
 static API: ApiDescription = ApiDescription {
     title: "Test API",
     version: "1.0.0",
+    // In `operation_order`: by length, then bytewise.
     operations: &[
         Operation {
             id: "get_query",
             method: "GET",
             path: "/api/queries/{id}",
             security: &[&["KeyHeader"], &["KeyQuery"]],
+            query_ranges: &[],
+            comma_separated: &[],
+            streams_body: false,
+        },
+        Operation {
+            id: "token_only",
+            method: "POST",
+            path: "/o/token/",
+            security: &[&["Bearer"]],
             query_ranges: &[],
             comma_separated: &[],
             streams_body: false,
@@ -38,15 +48,6 @@ static API: ApiDescription = ApiDescription {
             method: "GET",
             path: "/status",
             security: &[],
-            query_ranges: &[],
-            comma_separated: &[],
-            streams_body: false,
-        },
-        Operation {
-            id: "token_only",
-            method: "POST",
-            path: "/o/token/",
-            security: &[&["Bearer"]],
             query_ranges: &[],
             comma_separated: &[],
             streams_body: false,
