@@ -19,7 +19,7 @@ pub struct Generated {
     pub source: String,
     /// What the generation view rewrote, for review.
     pub rewrites: Vec<view::Rewrite>,
-    /// Optional dependencies the generated types need (`chrono`, `uuid`, `regress`).
+    /// Optional dependencies the generated types need (`chrono`, `uuid`).
     pub extra_dependencies: Vec<&'static str>,
 }
 
@@ -160,9 +160,8 @@ fn run_progenitor(openapi: &OpenAPI) -> Result<(TokenStream, Vec<&'static str>),
         if types.uses_uuid() {
             deps.push("uuid");
         }
-        if types.uses_regress() {
-            deps.push("regress");
-        }
+        // `regress` is not one: the generated code checks patterns with `analytics_auth::pattern`
+        // (see `postprocess::check_patterns_in_one_pass`).
         if generator.uses_futures() {
             deps.push("futures");
         }

@@ -11,6 +11,10 @@ pub fn apply(file: &mut syn::File) -> Result<(), String> {
     redact_secret_fields(file);
     use_safe_default_client(file)?;
     drop_api_version_header(file)?;
+    drop_empty_header_maps(file)?;
+    display_string_newtypes(file);
+    encode_path_segments_in_place(file)?;
+    check_patterns_in_one_pass(file)?;
     decode_within_body_limits(file)?;
     skip_absent_query_parameters(file)?;
     reexport_replaced_types(file)?;
@@ -249,6 +253,219 @@ fn drop_api_version_header(file: &mut syn::File) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// After [`drop_api_version_header`], an operation without header parameters builds an empty
+/// header map and hands it to `.headers(..)`, which walks and drops it on every call. Both go.
+fn drop_empty_header_maps(file: &mut syn::File) -> Result<(), String> {
+    #[derive(Default)]
+    struct Dropper {
+        unexpected: Vec<String>,
+    }
+    /// Replaces `builder.headers(header_map)` with `builder`; counts the replacements.
+    struct Unchain(usize);
+    impl VisitMut for Unchain {
+        fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+            visit_mut::visit_expr_mut(self, expr);
+            let syn::Expr::MethodCall(call) = expr else {
+                return;
+            };
+            let arg = call.args.first();
+            if call.method == "headers"
+                && call.args.len() == 1
+                && arg.is_some_and(|a| quote!(#a).to_string() == "header_map")
+            {
+                *expr = (*call.receiver).clone();
+                self.0 += 1;
+            }
+        }
+    }
+    impl VisitMut for Dropper {
+        fn visit_block_mut(&mut self, block: &mut syn::Block) {
+            let empty = block.stmts.iter().position(|stmt| {
+                let text = quote!(#stmt).to_string().replace(' ', "");
+                text == "letmutheader_map=::reqwest::header::HeaderMap::with_capacity(0usize);"
+            });
+            if let Some(at) = empty {
+                let removed = block.stmts.remove(at);
+                let mut unchain = Unchain(0);
+                for stmt in &mut block.stmts {
+                    unchain.visit_stmt_mut(stmt);
+                }
+                let stmts = &block.stmts;
+                let rest = quote!(#(#stmts)*).to_string();
+                if unchain.0 != 1
+                    || rest
+                        .split(|c: char| !c.is_alphanumeric() && c != '_')
+                        .any(|w| w == "header_map")
+                {
+                    self.unexpected.push(quote!(#removed).to_string());
+                }
+            }
+            visit_mut::visit_block_mut(self, block);
+        }
+    }
+    let mut dropper = Dropper::default();
+    dropper.visit_file_mut(file);
+    match dropper.unexpected.first() {
+        Some(map) => Err(format!(
+            "an empty header map used other than once by `.headers(..)`: {map}"
+        )),
+        None => Ok(()),
+    }
+}
+
+/// typify's string newtypes (a pattern-checked id, a string with a length limit) deref to their
+/// `String` but have no `Display`. Give them one, so that they print as their value and can be
+/// written into a URL by [`encode_path_segments_in_place`].
+fn display_string_newtypes(file: &mut syn::File) {
+    fn visit(items: &mut Vec<syn::Item>) {
+        let displayed: Vec<String> = items
+            .iter()
+            .filter_map(|item| match item {
+                syn::Item::Impl(i) => {
+                    let tr = i.trait_.as_ref()?;
+                    let is_display = tr.0.segments.last()?.ident == "Display";
+                    let ty = &i.self_ty;
+                    is_display.then(|| quote!(#ty).to_string())
+                }
+                _ => None,
+            })
+            .collect();
+        let mut impls: Vec<syn::Item> = Vec::new();
+        for item in items.iter_mut() {
+            match item {
+                syn::Item::Mod(m) => {
+                    if let Some((_, inner)) = &mut m.content {
+                        visit(inner);
+                    }
+                }
+                syn::Item::Struct(st) => {
+                    let syn::Fields::Unnamed(fields) = &st.fields else {
+                        continue;
+                    };
+                    let field = fields.unnamed.first();
+                    let wraps_string = fields.unnamed.len() == 1
+                        && field.is_some_and(|f| {
+                            let ty = &f.ty;
+                            quote!(#ty).to_string().replace(' ', "") == "::std::string::String"
+                        });
+                    let ident = &st.ident;
+                    if !wraps_string || displayed.contains(&ident.to_string()) {
+                        continue;
+                    }
+                    impls.push(syn::parse_quote! {
+                        impl ::std::fmt::Display for #ident {
+                            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                                f.write_str(&self.0)
+                            }
+                        }
+                    });
+                }
+                _ => {}
+            }
+        }
+        items.extend(impls);
+    }
+    visit(&mut file.items);
+}
+
+/// progenitor formats each path parameter as `encode_path(&value.to_string())`: two strings per
+/// parameter per call. In the `format!` that builds the URL, each becomes
+/// `analytics_auth::hooks::PathSegment(&value)`, which encodes the same way as it is written.
+fn encode_path_segments_in_place(file: &mut syn::File) -> Result<(), String> {
+    #[derive(Default)]
+    struct Replacer {
+        unexpected: Vec<String>,
+    }
+    fn is_encode_path(call: &syn::ExprCall) -> bool {
+        let func = &call.func;
+        quote!(#func).to_string() == "encode_path"
+    }
+    impl VisitMut for Replacer {
+        fn visit_macro_mut(&mut self, mac: &mut syn::Macro) {
+            if !mac.path.is_ident("format") {
+                return;
+            }
+            let parser = syn::punctuated::Punctuated::<syn::Expr, syn::Token![,]>::parse_terminated;
+            let Ok(mut args) = mac.parse_body_with(parser) else {
+                return;
+            };
+            let mut changed = false;
+            for arg in args.iter_mut() {
+                let syn::Expr::Call(call) = arg else { continue };
+                if !is_encode_path(call) {
+                    continue;
+                }
+                let value = match call.args.first() {
+                    Some(syn::Expr::Reference(r)) if call.args.len() == 1 => {
+                        match r.expr.as_ref() {
+                            syn::Expr::MethodCall(m)
+                                if m.method == "to_string" && m.args.is_empty() =>
+                            {
+                                &m.receiver
+                            }
+                            _ => {
+                                self.unexpected.push(quote!(#call).to_string());
+                                continue;
+                            }
+                        }
+                    }
+                    _ => {
+                        self.unexpected.push(quote!(#call).to_string());
+                        continue;
+                    }
+                };
+                *arg = syn::parse_quote!(analytics_auth::hooks::PathSegment(&#value));
+                changed = true;
+            }
+            if changed {
+                mac.tokens = quote!(#args);
+            }
+        }
+        fn visit_expr_call_mut(&mut self, call: &mut syn::ExprCall) {
+            // Outside a `format!`: a place this pass does not know.
+            if is_encode_path(call) {
+                self.unexpected.push(quote!(#call).to_string());
+            }
+            visit_mut::visit_expr_call_mut(self, call);
+        }
+    }
+    let mut replacer = Replacer::default();
+    replacer.visit_file_mut(file);
+    match replacer.unexpected.first() {
+        Some(call) => Err(format!("an `encode_path` call of unknown shape: {call}")),
+        None => Ok(()),
+    }
+}
+
+/// typify checks a string's `pattern` with `::regress::Regex`, which tries the pattern at every
+/// position and allocates on every check. Every use becomes `analytics_auth::pattern::Regex`,
+/// which checks simple patterns (`^[0-9a-f]{24}$`) in one pass and hands the rest to `regress`.
+fn check_patterns_in_one_pass(file: &mut syn::File) -> Result<(), String> {
+    struct Replacer;
+    impl VisitMut for Replacer {
+        /// `::regress::Regex` and `::regress::Regex::new`.
+        fn visit_path_mut(&mut self, path: &mut syn::Path) {
+            let names: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+            if path.leading_colon.is_some()
+                && names.starts_with(&["regress".into(), "Regex".into()])
+            {
+                let rest = path.segments.iter().skip(2);
+                *path = syn::parse_quote!(analytics_auth::pattern::Regex #(:: #rest)*);
+            }
+            visit_mut::visit_path_mut(self, path);
+        }
+    }
+    Replacer.visit_file_mut(file);
+    let text = quote!(#file).to_string();
+    match text.find("regress") {
+        Some(at) => Err(format!(
+            "a use of `regress` of unknown shape: …{}…",
+            &text[at.saturating_sub(60)..(at + 60).min(text.len())]
+        )),
+        None => Ok(()),
+    }
 }
 
 /// progenitor's `ResponseValue::from_response` reads a body without any limit on its size or
@@ -498,5 +715,111 @@ mod tests {
         let mut unused = file(quote! { pub mod types { pub struct Other; } });
         reexport_replaced_types(&mut unused).unwrap_or_else(|e| panic!("{e}"));
         assert!(!text(&unused).contains("pub use"), "{}", text(&unused));
+    }
+
+    #[test]
+    fn an_empty_header_map_is_not_built() {
+        let mut f = file(quote! {
+            async fn send() {
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
+                let request = client.client.get(url).header(ACCEPT, json).headers(header_map).build()?;
+            }
+            async fn with_header() {
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map.append("X-Request-Id", request_id.to_string().try_into()?);
+                let request = client.client.get(url).headers(header_map).build()?;
+            }
+        });
+        drop_empty_header_maps(&mut f).unwrap_or_else(|e| panic!("{e}"));
+        let out = text(&f).split_whitespace().collect::<String>();
+        assert!(
+            out.contains(
+                "asyncfnsend(){letrequest=client.client.get(url).header(ACCEPT,json).build()?;}"
+            ),
+            "{out}"
+        );
+        assert!(out.contains(".headers(header_map)"), "{out}");
+        assert_eq!(out.matches("letmutheader_map").count(), 1, "{out}");
+    }
+
+    #[test]
+    fn an_empty_header_map_used_elsewhere_is_an_error() {
+        let mut f = file(quote! {
+            async fn send() {
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
+                header_map.append("X", value);
+                let request = client.client.get(url).headers(header_map).build()?;
+            }
+        });
+        let error = drop_empty_header_maps(&mut f).unwrap_err();
+        assert!(error.contains("empty header map"), "{error}");
+    }
+
+    #[test]
+    fn path_parameters_are_encoded_as_they_are_written() {
+        let mut f = file(quote! {
+            async fn send() {
+                let url = format!("{}/stats/{}/runs/{}", client.baseurl, encode_path(&id.to_string()), encode_path(&run.to_string()),);
+            }
+        });
+        encode_path_segments_in_place(&mut f).unwrap_or_else(|e| panic!("{e}"));
+        let out = text(&f).split_whitespace().collect::<String>();
+        assert!(
+            out.contains("format!(\"{}/stats/{}/runs/{}\",client.baseurl,analytics_auth::hooks::PathSegment(&id),analytics_auth::hooks::PathSegment(&run),)"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn an_encode_path_of_unknown_shape_is_an_error() {
+        for tokens in [
+            quote! { fn f() { let url = format!("{}", encode_path(id)); } },
+            quote! { fn f() { let segment = encode_path(&id.to_string()); } },
+        ] {
+            let error = encode_path_segments_in_place(&mut file(tokens)).unwrap_err();
+            assert!(error.contains("unknown shape"), "{error}");
+        }
+    }
+
+    #[test]
+    fn string_newtypes_display_their_value() {
+        let mut f = file(quote! {
+            pub mod types {
+                pub struct Id(::std::string::String);
+                pub struct Shown(::std::string::String);
+                impl ::std::fmt::Display for Shown {
+                    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result { todo!() }
+                }
+                pub struct Count(u64);
+            }
+        });
+        display_string_newtypes(&mut f);
+        let out = text(&f).split_whitespace().collect::<String>();
+        assert!(out.contains("impl::std::fmt::DisplayforId{"), "{out}");
+        assert!(out.contains("f.write_str(&self.0)"), "{out}");
+        assert_eq!(out.matches("::std::fmt::Displayfor").count(), 2, "{out}");
+    }
+
+    #[test]
+    fn patterns_are_checked_by_the_one_pass_regex() {
+        let mut f = file(quote! {
+            fn from_str(value: &str) {
+                static PATTERN: ::std::sync::LazyLock<::regress::Regex> =
+                    ::std::sync::LazyLock::new(|| ::regress::Regex::new("^[0-9a-f]{24}$").unwrap());
+                if PATTERN.find(value).is_none() {}
+            }
+        });
+        check_patterns_in_one_pass(&mut f).unwrap_or_else(|e| panic!("{e}"));
+        let out = text(&f).split_whitespace().collect::<String>();
+        assert!(!out.contains("regress"), "{out}");
+        assert_eq!(
+            out.matches("analytics_auth::pattern::Regex").count(),
+            2,
+            "{out}"
+        );
+
+        let mut other = file(quote! { fn f() { regress::Regex::new("a"); } });
+        let error = check_patterns_in_one_pass(&mut other).unwrap_err();
+        assert!(error.contains("unknown shape"), "{error}");
     }
 }

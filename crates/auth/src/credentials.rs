@@ -228,37 +228,67 @@ impl Authorizer for ApiKey {
         scheme: &'a SecurityScheme,
         request: &'a mut reqwest::Request,
     ) -> BoxFuture<'a, Result<(), AuthError>> {
-        Box::pin(async move {
-            let SchemeKind::ApiKey {
-                location,
-                parameter,
-                prefix,
-            } = scheme.kind
-            else {
-                return Ok(());
-            };
-            match location {
-                KeyLocation::Header => {
-                    let cached = self.header.get().filter(|h| h.scheme == scheme.name);
-                    let (name, value) = match cached {
-                        Some(h) => (h.name.clone(), h.value.clone()),
-                        None => {
-                            let built = self.key_header(scheme.name, parameter, prefix)?;
-                            let pair = (built.name.clone(), built.value.clone());
-                            let _ = self.header.set(built);
-                            pair
-                        }
-                    };
-                    request.headers_mut().insert(name, value);
-                }
-                KeyLocation::Query => {
-                    let value = format!("{prefix}{}", self.key.expose());
-                    set_query_pair(request.url_mut(), parameter, &value);
-                }
-                KeyLocation::Cookie => {}
+        authorized(self.authorize_now(scheme, request))
+    }
+}
+
+impl ApiKey {
+    /// The key goes in synchronously: [`Authorizer::authorize`] returns [`authorized`].
+    fn authorize_now(
+        &self,
+        scheme: &SecurityScheme,
+        request: &mut reqwest::Request,
+    ) -> Result<(), AuthError> {
+        let SchemeKind::ApiKey {
+            location,
+            parameter,
+            prefix,
+        } = scheme.kind
+        else {
+            return Ok(());
+        };
+        match location {
+            KeyLocation::Header => {
+                let cached = self.header.get().filter(|h| h.scheme == scheme.name);
+                let (name, value) = match cached {
+                    Some(h) => (h.name.clone(), h.value.clone()),
+                    None => {
+                        let built = self.key_header(scheme.name, parameter, prefix)?;
+                        let pair = (built.name.clone(), built.value.clone());
+                        let _ = self.header.set(built);
+                        pair
+                    }
+                };
+                request.headers_mut().insert(name, value);
             }
-            Ok(())
-        })
+            KeyLocation::Query => {
+                let value = format!("{prefix}{}", self.key.expose());
+                set_query_pair(request.url_mut(), parameter, &value);
+            }
+            KeyLocation::Cookie => {}
+        }
+        Ok(())
+    }
+}
+
+/// The future [`Authorizer::authorize`] returns when the credential went in synchronously. Success
+/// is a zero-sized future, which `Box::pin` does not allocate: static credentials cost no
+/// allocation per request.
+pub fn authorized<'a>(result: Result<(), AuthError>) -> BoxFuture<'a, Result<(), AuthError>> {
+    /// `Ok(())`, ready at once.
+    struct Authorized;
+    impl std::future::Future for Authorized {
+        type Output = Result<(), AuthError>;
+        fn poll(
+            self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Self::Output> {
+            std::task::Poll::Ready(Ok(()))
+        }
+    }
+    match result {
+        Ok(()) => Box::pin(Authorized),
+        Err(e) => Box::pin(std::future::ready(Err(e))),
     }
 }
 

@@ -2,7 +2,7 @@
 //! `ClientHooks` implementation) and [`decode`] (in place of progenitor's
 //! `ResponseValue::from_response`, which reads bodies without limits). Hand-written helpers that
 //! build their own requests use the same three, or [`read_body`]. xtask also routes progenitor's
-//! query parameters through [`query_param`].
+//! query parameters through [`query_param`] and its path parameters through [`PathSegment`].
 
 use bytes::Bytes;
 use futures::StreamExt;
@@ -18,6 +18,7 @@ use crate::credentials::{Auth, AuthError};
 use crate::error::{retry_after, ApiError};
 use crate::retry::{Attempt, RetryBudget};
 
+pub use crate::path::PathSegment;
 pub use crate::query::query_param;
 
 /// Error bodies are kept up to this size (the rest is dropped) so that errors can show an excerpt

@@ -9,6 +9,8 @@ mod error;
 pub mod hooks;
 #[cfg(feature = "oauth2")]
 pub mod oauth2;
+mod path;
+pub mod pattern;
 mod query;
 #[cfg(feature = "rate-limit")]
 pub mod rate_limit;
@@ -24,7 +26,7 @@ pub use api::{
 };
 pub use body::{BodyError, BodyLimits};
 pub use config::{ensure_crypto_provider, ClientConfig, ConfigError};
-pub use credentials::{ApiKey, Auth, AuthError, Authorizer};
+pub use credentials::{authorized, ApiKey, Auth, AuthError, Authorizer};
 pub use error::{message_of, retry_after, ApiError, RawBody};
 pub use hooks::HookError;
 pub use retry::{RetryBudget, RetryPolicy};

@@ -243,11 +243,11 @@ impl<'de> Visitor<'de> for RowsVisitor {
                 .ok_or_else(|| de::Error::custom("rows larger than 2 GiB"))?;
             builder.ends.push(if keyed { end | KEYED } else { end });
             if builder.text.len() >= SEGMENT * 3 / 4 {
-                builder.seal().map_err(de::Error::custom)?;
+                builder.seal(SEGMENT).map_err(de::Error::custom)?;
                 builder.segment_starts.push(end);
             }
         }
-        builder.seal().map_err(de::Error::custom)?;
+        builder.seal(0).map_err(de::Error::custom)?;
         builder.segment_starts.truncate(builder.segments.len());
         Ok(Rows {
             segments: builder.segments,
@@ -273,10 +273,11 @@ struct Builder {
 }
 
 impl Builder {
-    /// Ends the current segment (if it holds anything) and starts a new one.
-    fn seal(&mut self) -> Result<(), std::string::FromUtf8Error> {
+    /// Ends the current segment (if it holds anything) and starts a new one of `capacity` bytes
+    /// (none after the last row).
+    fn seal(&mut self, capacity: usize) -> Result<(), std::string::FromUtf8Error> {
         if !self.text.is_empty() {
-            let mut full = std::mem::replace(&mut self.text, Vec::with_capacity(SEGMENT));
+            let mut full = std::mem::replace(&mut self.text, Vec::with_capacity(capacity));
             full.shrink_to_fit();
             self.segments.push(String::from_utf8(full)?);
         }

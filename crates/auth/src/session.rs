@@ -278,30 +278,7 @@ impl Authorizer for CookieSession {
         scheme: &'a SecurityScheme,
         request: &'a mut reqwest::Request,
     ) -> BoxFuture<'a, Result<(), AuthError>> {
-        Box::pin(async move {
-            let jar = self.current();
-            let invalid = || AuthError::InvalidHeaderValue {
-                scheme: scheme.name.to_string(),
-            };
-            match scheme.kind {
-                SchemeKind::ApiKey {
-                    location: KeyLocation::Cookie,
-                    ..
-                } => {
-                    let value = sensitive(jar.header.expose()).map_err(|_| invalid())?;
-                    request.headers_mut().insert(COOKIE, value);
-                }
-                SchemeKind::ApiKey {
-                    location: KeyLocation::Header,
-                    ..
-                } => {
-                    let value = sensitive(jar.csrf.expose()).map_err(|_| invalid())?;
-                    request.headers_mut().insert(CSRF_NAME, value);
-                }
-                _ => {}
-            }
-            Ok(())
-        })
+        crate::authorized(self.authorize_now(scheme, request))
     }
 
     fn can_renew(&self) -> bool {
@@ -319,6 +296,38 @@ impl Authorizer for CookieSession {
             }
             self.relogin(rejected).await
         })
+    }
+}
+
+impl CookieSession {
+    /// The cookie and CSRF token go in synchronously.
+    fn authorize_now(
+        &self,
+        scheme: &SecurityScheme,
+        request: &mut reqwest::Request,
+    ) -> Result<(), AuthError> {
+        let jar = self.current();
+        let invalid = || AuthError::InvalidHeaderValue {
+            scheme: scheme.name.to_string(),
+        };
+        match scheme.kind {
+            SchemeKind::ApiKey {
+                location: KeyLocation::Cookie,
+                ..
+            } => {
+                let value = sensitive(jar.header.expose()).map_err(|_| invalid())?;
+                request.headers_mut().insert(COOKIE, value);
+            }
+            SchemeKind::ApiKey {
+                location: KeyLocation::Header,
+                ..
+            } => {
+                let value = sensitive(jar.csrf.expose()).map_err(|_| invalid())?;
+                request.headers_mut().insert(CSRF_NAME, value);
+            }
+            _ => {}
+        }
+        Ok(())
     }
 }
 

@@ -93,8 +93,8 @@ pub mod types {
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[0-9a-fA-F]{24}$").unwrap() });
+            static PATTERN: ::std::sync::LazyLock<analytics_auth::pattern::Regex> = ::std::sync::LazyLock::new(||
+            { analytics_auth::pattern::Regex::new("^[0-9a-fA-F]{24}$").unwrap() });
             if PATTERN.find(value).is_none() {
                 return Err("doesn't match pattern \"^[0-9a-fA-F]{24}$\"".into());
             }
@@ -272,9 +272,9 @@ pub mod types {
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            static PATTERN: ::std::sync::LazyLock<analytics_auth::pattern::Regex> = ::std::sync::LazyLock::new(||
             {
-                ::regress::Regex::new(
+                analytics_auth::pattern::Regex::new(
                         "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{6})?$",
                     )
                     .unwrap()
@@ -392,9 +392,9 @@ pub mod types {
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            static PATTERN: ::std::sync::LazyLock<analytics_auth::pattern::Regex> = ::std::sync::LazyLock::new(||
             {
-                ::regress::Regex::new(
+                analytics_auth::pattern::Regex::new(
                         "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{6})?$",
                     )
                     .unwrap()
@@ -457,9 +457,9 @@ pub mod types {
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            static PATTERN: ::std::sync::LazyLock<analytics_auth::pattern::Regex> = ::std::sync::LazyLock::new(||
             {
-                ::regress::Regex::new(
+                analytics_auth::pattern::Regex::new(
                         "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{6})?$",
                     )
                     .unwrap()
@@ -522,8 +522,8 @@ pub mod types {
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[0-9a-f]{24}$").unwrap() });
+            static PATTERN: ::std::sync::LazyLock<analytics_auth::pattern::Regex> = ::std::sync::LazyLock::new(||
+            { analytics_auth::pattern::Regex::new("^[0-9a-f]{24}$").unwrap() });
             if PATTERN.find(value).is_none() {
                 return Err("doesn't match pattern \"^[0-9a-f]{24}$\"".into());
             }
@@ -648,9 +648,9 @@ pub mod types {
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            static PATTERN: ::std::sync::LazyLock<analytics_auth::pattern::Regex> = ::std::sync::LazyLock::new(||
             {
-                ::regress::Regex::new(
+                analytics_auth::pattern::Regex::new(
                         "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{6})?$",
                     )
                     .unwrap()
@@ -1547,6 +1547,46 @@ pub mod types {
             f.debug_struct("OrganizationUpdate").field("token", &"[redacted]").finish()
         }
     }
+    impl ::std::fmt::Display for GetStatsId {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(&self.0)
+        }
+    }
+    impl ::std::fmt::Display for StatsCreateCreatedAt {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(&self.0)
+        }
+    }
+    impl ::std::fmt::Display for StatsCreateType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(&self.0)
+        }
+    }
+    impl ::std::fmt::Display for StatsCreateUpdatedAt {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(&self.0)
+        }
+    }
+    impl ::std::fmt::Display for StatsCreatedAt {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(&self.0)
+        }
+    }
+    impl ::std::fmt::Display for StatsId {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(&self.0)
+        }
+    }
+    impl ::std::fmt::Display for StatsType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(&self.0)
+        }
+    }
+    impl ::std::fmt::Display for StatsUpdatedAt {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(&self.0)
+        }
+    }
 }
 #[derive(Clone, Debug)]
 /**Client for MONARC Stats API v2
@@ -1999,7 +2039,6 @@ pub mod builder {
             let limit = limit.map_err(Error::InvalidRequest)?;
             let skip = skip.map_err(Error::InvalidRequest)?;
             let url = format!("{}/organizations/", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
                     analytics_auth::hooks::query_param(
@@ -2022,7 +2061,6 @@ pub mod builder {
                     "_skip",
                     &skip,
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_organizations",
@@ -2097,7 +2135,6 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/organizations/", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -2107,7 +2144,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "create_organization",
@@ -2163,9 +2199,9 @@ pub mod builder {
             let Self { client, name } = self;
             let name = name.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/organizations/{}/", client.baseurl, encode_path(& name.to_string()),
+                "{}/organizations/{}/", client.baseurl,
+                analytics_auth::hooks::PathSegment(& name),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -2174,7 +2210,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_organization",
@@ -2264,9 +2299,9 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/organizations/{}/", client.baseurl, encode_path(& name.to_string()),
+                "{}/organizations/{}/", client.baseurl,
+                analytics_auth::hooks::PathSegment(& name),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -2276,7 +2311,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "update_organization",
@@ -3094,7 +3128,6 @@ pub mod builder {
             let year_lte = year_lte.map_err(Error::InvalidRequest)?;
             let year_ne = year_ne.map_err(Error::InvalidRequest)?;
             let url = format!("{}/stats/", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
                     analytics_auth::hooks::query_param(
@@ -3309,7 +3342,6 @@ pub mod builder {
                     "year__ne",
                     &year_ne,
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_stats",
@@ -3400,7 +3432,6 @@ pub mod builder {
                 .and_then(|v| types::StatsCreate::try_from(v).map_err(|e| e.to_string()))
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/stats/", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
                     client
@@ -3416,7 +3447,6 @@ pub mod builder {
                     "_fields",
                     &fields,
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "create_stats",
@@ -3492,9 +3522,8 @@ pub mod builder {
             let id = id.map_err(Error::InvalidRequest)?;
             let fields = fields.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/stats/{}/", client.baseurl, encode_path(& id.to_string()),
+                "{}/stats/{}/", client.baseurl, analytics_auth::hooks::PathSegment(& id),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
                     client
@@ -3509,7 +3538,6 @@ pub mod builder {
                     "_fields",
                     &fields,
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_stats",

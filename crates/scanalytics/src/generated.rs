@@ -212,8 +212,8 @@ deployments or a JSON object (such as a paginated envelope).*/
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[0-9]+[A-Za-z]+$").unwrap() });
+            static PATTERN: ::std::sync::LazyLock<analytics_auth::pattern::Regex> = ::std::sync::LazyLock::new(||
+            { analytics_auth::pattern::Regex::new("^[0-9]+[A-Za-z]+$").unwrap() });
             if PATTERN.find(value).is_none() {
                 return Err("doesn't match pattern \"^[0-9]+[A-Za-z]+$\"".into());
             }
@@ -1251,6 +1251,11 @@ object or a JSON array of bucket objects.*/
                 .finish()
         }
     }
+    impl ::std::fmt::Display for GetVisitAggregatesBucket {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(&self.0)
+        }
+    }
 }
 #[derive(Clone, Debug)]
 /**Client for Scanalytics API
@@ -1530,7 +1535,6 @@ pub mod builder {
             let Self { client, body } = self;
             let body = body.map_err(Error::InvalidRequest)?;
             let url = format!("{}/o/token/", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -1540,7 +1544,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .form_urlencoded(&body)?
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "create_token",
@@ -1673,10 +1676,10 @@ pub mod builder {
             let start = start.map_err(Error::InvalidRequest)?;
             let timezone = timezone.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/v1/aggregate/{}/visits/{}", client.baseurl, encode_path(& array_key
-                .to_string()), encode_path(& bucket.to_string()),
+                "{}/v1/aggregate/{}/visits/{}", client.baseurl,
+                analytics_auth::hooks::PathSegment(& array_key),
+                analytics_auth::hooks::PathSegment(& bucket),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
                     analytics_auth::hooks::query_param(
@@ -1699,7 +1702,6 @@ pub mod builder {
                     "timezone",
                     &timezone,
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_visit_aggregates",
@@ -1752,7 +1754,6 @@ pub mod builder {
         ) -> Result<ResponseValue<types::DeploymentList>, Error<types::ApiError>> {
             let Self { client } = self;
             let url = format!("{}/v1/deployment/list", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -1761,7 +1762,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_deployments",
@@ -1814,7 +1814,6 @@ pub mod builder {
         ) -> Result<ResponseValue<types::CurrentUser>, Error<types::ApiError>> {
             let Self { client } = self;
             let url = format!("{}/v1/whoami", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -1823,7 +1822,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_current_user",

@@ -1242,8 +1242,8 @@ number or a numeric string.*/
         fn from_str(
             value: &str,
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
-            { ::regress::Regex::new("^[0-9]+$").unwrap() });
+            static PATTERN: ::std::sync::LazyLock<analytics_auth::pattern::Regex> = ::std::sync::LazyLock::new(||
+            { analytics_auth::pattern::Regex::new("^[0-9]+$").unwrap() });
             if PATTERN.find(value).is_none() {
                 return Err("doesn't match pattern \"^[0-9]+$\"".into());
             }
@@ -4247,6 +4247,11 @@ Any JSON value.*/
                 .finish()
         }
     }
+    impl ::std::fmt::Display for SystemTimeMsSinceEpochString {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(&self.0)
+        }
+    }
 }
 #[derive(Clone, Debug)]
 /**Client for Boston Dynamics Scout API
@@ -5169,7 +5174,6 @@ pub mod builder {
             let Self { client, body } = self;
             let body = body.map_err(Error::InvalidRequest)?;
             let url = format!("{}/calendar/delete", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -5179,7 +5183,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "delete_calendar_event",
@@ -5211,7 +5214,6 @@ pub mod builder {
         ) -> Result<ResponseValue<types::UndocumentedJson>, Error<()>> {
             let Self { client } = self;
             let url = format!("{}/calendar/schedule/", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -5220,7 +5222,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_calendar_events",
@@ -5268,7 +5269,6 @@ pub mod builder {
             let Self { client, body } = self;
             let body = body.map_err(Error::InvalidRequest)?;
             let url = format!("{}/calendar/set", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -5278,7 +5278,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "set_calendar_event",
@@ -5395,7 +5394,6 @@ pub mod builder {
         ) -> Result<ResponseValue<::std::vec::Vec<types::Mission>>, Error<()>> {
             let Self { client } = self;
             let url = format!("{}/missions", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -5404,7 +5402,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_missions",
@@ -5451,9 +5448,9 @@ pub mod builder {
             let Self { client, mission_id } = self;
             let mission_id = mission_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/missions/{}", client.baseurl, encode_path(& mission_id.to_string()),
+                "{}/missions/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
+                mission_id),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -5462,7 +5459,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_mission",
@@ -5509,11 +5505,11 @@ pub mod builder {
             let Self { client, mission_id } = self;
             let mission_id = mission_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/missions/{}", client.baseurl, encode_path(& mission_id.to_string()),
+                "{}/missions/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
+                mission_id),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client.client.delete(url).headers(header_map).build()?;
+            let mut request = client.client.delete(url).build()?;
             let info = OperationInfo {
                 operation_id: "delete_mission",
             };
@@ -5544,7 +5540,6 @@ pub mod builder {
         ) -> Result<ResponseValue<::std::vec::Vec<types::Robot>>, Error<()>> {
             let Self { client } = self;
             let url = format!("{}/robots", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -5553,7 +5548,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_robots",
@@ -5614,7 +5608,6 @@ pub mod builder {
                 .and_then(|v| types::RobotCreate::try_from(v).map_err(|e| e.to_string()))
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/robots", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -5624,7 +5617,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "create_robot",
@@ -5671,10 +5663,9 @@ pub mod builder {
             let Self { client, robot_hostname } = self;
             let robot_hostname = robot_hostname.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/robots/{}", client.baseurl, encode_path(& robot_hostname
-                .to_string()),
+                "{}/robots/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
+                robot_hostname),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -5683,7 +5674,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_robot",
@@ -5730,12 +5720,11 @@ pub mod builder {
             let Self { client, robot_hostname } = self;
             let robot_hostname = robot_hostname.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/robots/{}", client.baseurl, encode_path(& robot_hostname
-                .to_string()),
+                "{}/robots/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
+                robot_hostname),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client.client.delete(url).headers(header_map).build()?;
+            let mut request = client.client.delete(url).build()?;
             let info = OperationInfo {
                 operation_id: "delete_robot",
             };
@@ -5781,11 +5770,11 @@ pub mod builder {
             let Self { client, run_id } = self;
             let run_id = run_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/run_archives/{}", client.baseurl, encode_path(& run_id.to_string()),
+                "{}/run_archives/{}", client.baseurl,
+                analytics_auth::hooks::PathSegment(& run_id),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client.client.get(url).headers(header_map).build()?;
+            let mut request = client.client.get(url).build()?;
             let info = OperationInfo {
                 operation_id: "get_run_archive",
             };
@@ -6027,7 +6016,6 @@ pub mod builder {
             let start_created_at = start_created_at.map_err(Error::InvalidRequest)?;
             let uuid = uuid.map_err(Error::InvalidRequest)?;
             let url = format!("{}/run_captures/", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
                     analytics_auth::hooks::query_param(
@@ -6086,7 +6074,6 @@ pub mod builder {
                     "uuid",
                     &uuid,
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_run_captures",
@@ -6133,10 +6120,9 @@ pub mod builder {
             let Self { client, run_capture_uuid } = self;
             let run_capture_uuid = run_capture_uuid.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/run_captures/{}", client.baseurl, encode_path(& run_capture_uuid
-                .to_string()),
+                "{}/run_captures/{}", client.baseurl,
+                analytics_auth::hooks::PathSegment(& run_capture_uuid),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -6145,7 +6131,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_run_capture",
@@ -6405,7 +6390,6 @@ pub mod builder {
             let start_time = start_time.map_err(Error::InvalidRequest)?;
             let uuid = uuid.map_err(Error::InvalidRequest)?;
             let url = format!("{}/run_events/", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
                     analytics_auth::hooks::query_param(
@@ -6468,7 +6452,6 @@ pub mod builder {
                     "uuid",
                     &uuid,
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_run_events",
@@ -6515,10 +6498,9 @@ pub mod builder {
             let Self { client, run_event_uuid } = self;
             let run_event_uuid = run_event_uuid.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/run_events/{}", client.baseurl, encode_path(& run_event_uuid
-                .to_string()),
+                "{}/run_events/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
+                run_event_uuid),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -6527,7 +6509,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_run_event",
@@ -6775,7 +6756,6 @@ pub mod builder {
             let start_time = start_time.map_err(Error::InvalidRequest)?;
             let types = types.map_err(Error::InvalidRequest)?;
             let url = format!("{}/runs/", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
                     analytics_auth::hooks::query_param(
@@ -6838,7 +6818,6 @@ pub mod builder {
                     "types",
                     &types,
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_runs",
@@ -6870,7 +6849,6 @@ pub mod builder {
         ) -> Result<ResponseValue<::std::vec::Vec<types::ActionFacet>>, Error<()>> {
             let Self { client } = self;
             let url = format!("{}/runs/facets/actions", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -6879,7 +6857,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_action_facets",
@@ -6928,10 +6905,9 @@ pub mod builder {
             let Self { client, mission_name } = self;
             let mission_name = mission_name.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/runs/facets/actions/{}", client.baseurl, encode_path(& mission_name
-                .to_string()),
+                "{}/runs/facets/actions/{}", client.baseurl,
+                analytics_auth::hooks::PathSegment(& mission_name),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -6940,7 +6916,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_mission_action_facets",
@@ -6972,7 +6947,6 @@ pub mod builder {
         ) -> Result<ResponseValue<types::MissionFacets>, Error<()>> {
             let Self { client } = self;
             let url = format!("{}/runs/facets/missions", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -6981,7 +6955,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_mission_facets",
@@ -7013,7 +6986,6 @@ pub mod builder {
         ) -> Result<ResponseValue<::std::vec::Vec<types::RobotFacet>>, Error<()>> {
             let Self { client } = self;
             let url = format!("{}/runs/facets/robots", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -7022,7 +6994,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_robot_facets",
@@ -7069,9 +7040,9 @@ pub mod builder {
             let Self { client, run_uuid } = self;
             let run_uuid = run_uuid.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/runs/{}", client.baseurl, encode_path(& run_uuid.to_string()),
+                "{}/runs/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
+                run_uuid),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -7080,7 +7051,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_run",
@@ -7110,7 +7080,6 @@ pub mod builder {
         pub async fn send(self) -> Result<ResponseValue<types::SystemTime>, Error<()>> {
             let Self { client } = self;
             let url = format!("{}/settings/system-time/", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -7119,7 +7088,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_system_time",
@@ -7167,7 +7135,6 @@ pub mod builder {
             let Self { client, body } = self;
             let body = body.map_err(Error::InvalidRequest)?;
             let url = format!("{}/site_docks", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -7177,7 +7144,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "create_site_dock",
@@ -7209,7 +7175,6 @@ pub mod builder {
         ) -> Result<ResponseValue<::std::vec::Vec<types::SiteDock>>, Error<()>> {
             let Self { client } = self;
             let url = format!("{}/site_docks/", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -7218,7 +7183,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_site_docks",
@@ -7265,9 +7229,9 @@ pub mod builder {
             let Self { client, uuid } = self;
             let uuid = uuid.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/site_docks/{}", client.baseurl, encode_path(& uuid.to_string()),
+                "{}/site_docks/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
+                uuid),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -7276,7 +7240,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_site_dock",
@@ -7324,7 +7287,6 @@ pub mod builder {
             let Self { client, body } = self;
             let body = body.map_err(Error::InvalidRequest)?;
             let url = format!("{}/site_elements", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -7334,7 +7296,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "create_site_element",
@@ -7366,7 +7327,6 @@ pub mod builder {
         ) -> Result<ResponseValue<::std::vec::Vec<types::SiteElement>>, Error<()>> {
             let Self { client } = self;
             let url = format!("{}/site_elements/", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -7375,7 +7335,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_site_elements",
@@ -7422,9 +7381,9 @@ pub mod builder {
             let Self { client, uuid } = self;
             let uuid = uuid.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/site_elements/{}", client.baseurl, encode_path(& uuid.to_string()),
+                "{}/site_elements/{}", client.baseurl,
+                analytics_auth::hooks::PathSegment(& uuid),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -7433,7 +7392,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_site_element",
@@ -7479,7 +7437,6 @@ pub mod builder {
             let Self { client, body } = self;
             let body = body.map_err(Error::InvalidRequest)?;
             let url = format!("{}/site_walks", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -7489,7 +7446,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "create_site_walk",
@@ -7521,7 +7477,6 @@ pub mod builder {
         ) -> Result<ResponseValue<::std::vec::Vec<types::SiteWalk>>, Error<()>> {
             let Self { client } = self;
             let url = format!("{}/site_walks/", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -7530,7 +7485,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_site_walks",
@@ -7579,10 +7533,9 @@ pub mod builder {
             let Self { client, uuid } = self;
             let uuid = uuid.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/site_walks/export_as_walk/{}", client.baseurl, encode_path(& uuid
-                .to_string()),
+                "{}/site_walks/export_as_walk/{}", client.baseurl,
+                analytics_auth::hooks::PathSegment(& uuid),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -7591,7 +7544,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "export_site_walk",
@@ -7639,7 +7591,6 @@ pub mod builder {
             let Self { client, body } = self;
             let body = body.map_err(Error::InvalidRequest)?;
             let url = format!("{}/site_walks/import_from_walk", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -7649,7 +7600,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "import_site_walk",
@@ -7696,9 +7646,9 @@ pub mod builder {
             let Self { client, uuid } = self;
             let uuid = uuid.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/site_walks/{}", client.baseurl, encode_path(& uuid.to_string()),
+                "{}/site_walks/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
+                uuid),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -7707,7 +7657,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_site_walk",
@@ -7754,11 +7703,11 @@ pub mod builder {
             let Self { client, uuid } = self;
             let uuid = uuid.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/site_walks/{}", client.baseurl, encode_path(& uuid.to_string()),
+                "{}/site_walks/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
+                uuid),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client.client.delete(url).headers(header_map).build()?;
+            let mut request = client.client.delete(url).build()?;
             let info = OperationInfo {
                 operation_id: "delete_site_walk",
             };
@@ -7789,7 +7738,6 @@ pub mod builder {
         ) -> Result<ResponseValue<types::UndocumentedJson>, Error<()>> {
             let Self { client } = self;
             let url = format!("{}/version/", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -7798,7 +7746,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_version",

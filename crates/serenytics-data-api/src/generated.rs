@@ -448,7 +448,6 @@ pub mod builder {
         ) -> Result<ResponseValue<types::DatasourcesList>, Error<types::DataApiError>> {
             let Self { client } = self;
             let url = format!("{}/datasources_list", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -457,7 +456,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_datasources",
@@ -538,10 +536,9 @@ pub mod builder {
                 .and_then(|v| types::DataQuery::try_from(v).map_err(|e| e.to_string()))
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/query-data/{}", client.baseurl, encode_path(& datasource_uuid
-                .to_string()),
+                "{}/query-data/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
+                datasource_uuid),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -551,7 +548,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "query_datasource_data",
@@ -607,10 +603,9 @@ pub mod builder {
             let Self { client, datasource_uuid } = self;
             let datasource_uuid = datasource_uuid.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/query-model/{}", client.baseurl, encode_path(& datasource_uuid
-                .to_string()),
+                "{}/query-model/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
+                datasource_uuid),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -619,7 +614,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "query_datasource_model",

@@ -9905,6 +9905,26 @@ not published; the docs show `>`.
                 .finish()
         }
     }
+    impl ::std::fmt::Display for DataSourceS3SignatureStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(&self.0)
+        }
+    }
+    impl ::std::fmt::Display for FileS3SignatureStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(&self.0)
+        }
+    }
+    impl ::std::fmt::Display for TaskFailedStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(&self.0)
+        }
+    }
+    impl ::std::fmt::Display for TaskSucceededStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(&self.0)
+        }
+    }
     pub use crate::formatted::FormattedDataResponse;
 }
 #[derive(Clone, Debug)]
@@ -11347,7 +11367,6 @@ pub mod builder {
         ) -> Result<ResponseValue<types::ApiKeyResult>, Error<types::HttpError>> {
             let Self { client } = self;
             let url = format!("{}/api/api_key", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -11356,7 +11375,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "create_api_key",
@@ -11444,7 +11462,6 @@ pub mod builder {
             let q = q.map_err(Error::InvalidRequest)?;
             let results_per_page = results_per_page.map_err(Error::InvalidRequest)?;
             let url = format!("{}/api/data_source", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
                     analytics_auth::hooks::query_param(
@@ -11467,7 +11484,6 @@ pub mod builder {
                     "results_per_page",
                     &results_per_page,
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_data_sources",
@@ -11539,7 +11555,6 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/api/data_source", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -11549,7 +11564,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "create_data_source",
@@ -11623,7 +11637,6 @@ pub mod builder {
             let s3_object_name = s3_object_name.map_err(Error::InvalidRequest)?;
             let s3_object_type = s3_object_type.map_err(Error::InvalidRequest)?;
             let url = format!("{}/api/data_source/sign_s3/", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
                     analytics_auth::hooks::query_param(
@@ -11642,7 +11655,6 @@ pub mod builder {
                     "s3_object_type",
                     &s3_object_type,
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "sign_data_source_s3_upload",
@@ -11697,9 +11709,9 @@ pub mod builder {
             let Self { client, uuid } = self;
             let uuid = uuid.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/data_source/{}", client.baseurl, encode_path(& uuid.to_string()),
+                "{}/api/data_source/{}", client.baseurl,
+                analytics_auth::hooks::PathSegment(& uuid),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -11708,7 +11720,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_data_source",
@@ -11801,9 +11812,9 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/data_source/{}", client.baseurl, encode_path(& uuid.to_string()),
+                "{}/api/data_source/{}", client.baseurl,
+                analytics_auth::hooks::PathSegment(& uuid),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -11813,7 +11824,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "update_data_source",
@@ -11873,9 +11883,9 @@ pub mod builder {
             let Self { client, uuid } = self;
             let uuid = uuid.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/data_source/{}", client.baseurl, encode_path(& uuid.to_string()),
+                "{}/api/data_source/{}", client.baseurl,
+                analytics_auth::hooks::PathSegment(& uuid),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -11884,7 +11894,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "delete_data_source",
@@ -11975,10 +11984,9 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/data_source/{}/batch", client.baseurl, encode_path(& uuid
-                .to_string()),
+                "{}/api/data_source/{}/batch", client.baseurl,
+                analytics_auth::hooks::PathSegment(& uuid),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -11988,7 +11996,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "batch_data_source_rows",
@@ -12094,10 +12101,9 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/data_source/{}/export_source_data", client.baseurl, encode_path(&
-                uuid.to_string()),
+                "{}/api/data_source/{}/export_source_data", client.baseurl,
+                analytics_auth::hooks::PathSegment(& uuid),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -12107,7 +12113,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "export_data_source_data",
@@ -12183,10 +12188,9 @@ pub mod builder {
             let uuid = uuid.map_err(Error::InvalidRequest)?;
             let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/data_source/{}/file", client.baseurl, encode_path(& uuid
-                .to_string()),
+                "{}/api/data_source/{}/file", client.baseurl,
+                analytics_auth::hooks::PathSegment(& uuid),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -12202,7 +12206,6 @@ pub mod builder {
                     ),
                 )
                 .body(body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "upload_data_source_file",
@@ -12264,10 +12267,9 @@ pub mod builder {
             let Self { client, uuid } = self;
             let uuid = uuid.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/data_source/{}/invalidate_cache", client.baseurl, encode_path(&
-                uuid.to_string()),
+                "{}/api/data_source/{}/invalidate_cache", client.baseurl,
+                analytics_auth::hooks::PathSegment(& uuid),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -12276,7 +12278,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "invalidate_data_source_cache",
@@ -12365,10 +12366,10 @@ pub mod builder {
             let token = token.map_err(Error::InvalidRequest)?;
             let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/data_source/{}/push/{}", client.baseurl, encode_path(& uuid
-                .to_string()), encode_path(& token.to_string()),
+                "{}/api/data_source/{}/push/{}", client.baseurl,
+                analytics_auth::hooks::PathSegment(& uuid),
+                analytics_auth::hooks::PathSegment(& token),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -12378,7 +12379,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "push_data_source_row",
@@ -12452,10 +12452,9 @@ pub mod builder {
             let uuid = uuid.map_err(Error::InvalidRequest)?;
             let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/data_source/{}/reload", client.baseurl, encode_path(& uuid
-                .to_string()),
+                "{}/api/data_source/{}/reload", client.baseurl,
+                analytics_auth::hooks::PathSegment(& uuid),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -12465,7 +12464,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "reload_data_source",
@@ -12560,10 +12558,9 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/data_source/{}/reload_from_file", client.baseurl, encode_path(&
-                uuid.to_string()),
+                "{}/api/data_source/{}/reload_from_file", client.baseurl,
+                analytics_auth::hooks::PathSegment(& uuid),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -12573,7 +12570,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "reload_data_source_from_file",
@@ -12666,10 +12662,9 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/data_source/{}/reload_from_s3", client.baseurl, encode_path(&
-                uuid.to_string()),
+                "{}/api/data_source/{}/reload_from_s3", client.baseurl,
+                analytics_auth::hooks::PathSegment(& uuid),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -12679,7 +12674,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "reload_data_source_from_s3",
@@ -12742,9 +12736,8 @@ pub mod builder {
             let uuid = uuid.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/api/data_source/{}/reload_users_metadata", client.baseurl,
-                encode_path(& uuid.to_string()),
+                analytics_auth::hooks::PathSegment(& uuid),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -12753,7 +12746,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "reload_users_metadata",
@@ -12848,10 +12840,9 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/data_source/{}/update_from_file", client.baseurl, encode_path(&
-                uuid.to_string()),
+                "{}/api/data_source/{}/update_from_file", client.baseurl,
+                analytics_auth::hooks::PathSegment(& uuid),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -12861,7 +12852,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "update_data_source_from_file",
@@ -12938,7 +12928,6 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/api/email", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -12948,7 +12937,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "send_email",
@@ -13043,7 +13031,6 @@ pub mod builder {
             let q = q.map_err(Error::InvalidRequest)?;
             let results_per_page = results_per_page.map_err(Error::InvalidRequest)?;
             let url = format!("{}/api/folder", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
                     analytics_auth::hooks::query_param(
@@ -13066,7 +13053,6 @@ pub mod builder {
                     "results_per_page",
                     &results_per_page,
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_folders",
@@ -13136,7 +13122,6 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/api/folder", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -13146,7 +13131,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "create_folder",
@@ -13237,10 +13221,9 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/formatted_data/{}", client.baseurl, encode_path(& uuid
-                .to_string()),
+                "{}/api/formatted_data/{}", client.baseurl,
+                analytics_auth::hooks::PathSegment(& uuid),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -13250,7 +13233,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "query_formatted_data",
@@ -13336,7 +13318,6 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/api/integrations/slack/post_msg", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -13346,7 +13327,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "send_slack_message",
@@ -13434,7 +13414,6 @@ pub mod builder {
             let q = q.map_err(Error::InvalidRequest)?;
             let results_per_page = results_per_page.map_err(Error::InvalidRequest)?;
             let url = format!("{}/api/script", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
                     analytics_auth::hooks::query_param(
@@ -13457,7 +13436,6 @@ pub mod builder {
                     "results_per_page",
                     &results_per_page,
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_scripts",
@@ -13527,7 +13505,6 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/api/script", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -13537,7 +13514,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "create_script",
@@ -13592,9 +13568,9 @@ pub mod builder {
             let Self { client, uuid } = self;
             let uuid = uuid.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/script/{}", client.baseurl, encode_path(& uuid.to_string()),
+                "{}/api/script/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
+                uuid),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -13603,7 +13579,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_script",
@@ -13665,9 +13640,9 @@ pub mod builder {
             let Self { client, uuid } = self;
             let uuid = uuid.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/script/{}/logs", client.baseurl, encode_path(& uuid.to_string()),
+                "{}/api/script/{}/logs", client.baseurl,
+                analytics_auth::hooks::PathSegment(& uuid),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -13676,7 +13651,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_script_logs",
@@ -13782,9 +13756,9 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/script/{}/run", client.baseurl, encode_path(& uuid.to_string()),
+                "{}/api/script/{}/run", client.baseurl,
+                analytics_auth::hooks::PathSegment(& uuid),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
                     client
@@ -13800,7 +13774,6 @@ pub mod builder {
                     "async_",
                     &async_,
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "run_script",
@@ -13869,10 +13842,9 @@ pub mod builder {
             let Self { client, uuid } = self;
             let uuid = uuid.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/script/{}/state", client.baseurl, encode_path(& uuid
-                .to_string()),
+                "{}/api/script/{}/state", client.baseurl,
+                analytics_auth::hooks::PathSegment(& uuid),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -13881,7 +13853,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_script_state",
@@ -13943,10 +13914,9 @@ pub mod builder {
             let Self { client, uuid } = self;
             let uuid = uuid.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/script/{}/storage", client.baseurl, encode_path(& uuid
-                .to_string()),
+                "{}/api/script/{}/storage", client.baseurl,
+                analytics_auth::hooks::PathSegment(& uuid),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -13955,7 +13925,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_script_storage",
@@ -14031,10 +14000,9 @@ pub mod builder {
             let uuid = uuid.map_err(Error::InvalidRequest)?;
             let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/script/{}/storage", client.baseurl, encode_path(& uuid
-                .to_string()),
+                "{}/api/script/{}/storage", client.baseurl,
+                analytics_auth::hooks::PathSegment(& uuid),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -14044,7 +14012,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "set_script_storage",
@@ -14107,7 +14074,6 @@ pub mod builder {
             let Self { client, s3_object_type } = self;
             let s3_object_type = s3_object_type.map_err(Error::InvalidRequest)?;
             let url = format!("{}/api/sign_s3_file/", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
                     client
@@ -14122,7 +14088,6 @@ pub mod builder {
                     "s3_object_type",
                     &s3_object_type,
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "sign_s3_file_upload",
@@ -14178,9 +14143,9 @@ pub mod builder {
             let Self { client, task_id } = self;
             let task_id = task_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/task/{}", client.baseurl, encode_path(& task_id.to_string()),
+                "{}/api/task/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
+                task_id),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -14189,7 +14154,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_task",
@@ -14235,7 +14199,6 @@ pub mod builder {
         ) -> Result<ResponseValue<types::SessionToken>, Error<types::HttpError>> {
             let Self { client } = self;
             let url = format!("{}/api/token", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -14244,7 +14207,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_token",
@@ -14313,10 +14275,9 @@ pub mod builder {
             let file_uuid = file_uuid.map_err(Error::InvalidRequest)?;
             let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/upload_file/{}", client.baseurl, encode_path(& file_uuid
-                .to_string()),
+                "{}/api/upload_file/{}", client.baseurl,
+                analytics_auth::hooks::PathSegment(& file_uuid),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -14332,7 +14293,6 @@ pub mod builder {
                     ),
                 )
                 .body(body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "upload_file",
@@ -14420,7 +14380,6 @@ pub mod builder {
             let q = q.map_err(Error::InvalidRequest)?;
             let results_per_page = results_per_page.map_err(Error::InvalidRequest)?;
             let url = format!("{}/api/user", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
                     analytics_auth::hooks::query_param(
@@ -14443,7 +14402,6 @@ pub mod builder {
                     "results_per_page",
                     &results_per_page,
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_users",
@@ -14511,7 +14469,6 @@ pub mod builder {
                 .and_then(|v| types::UserCreate::try_from(v).map_err(|e| e.to_string()))
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/api/user", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -14521,7 +14478,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "create_user",
@@ -14584,7 +14540,6 @@ pub mod builder {
             let Self { client, username } = self;
             let username = username.map_err(Error::InvalidRequest)?;
             let url = format!("{}/api/user/byname", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
                     client
@@ -14599,7 +14554,6 @@ pub mod builder {
                     "username",
                     &username,
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_user_by_name",
@@ -14661,9 +14615,9 @@ pub mod builder {
             let Self { client, uuid } = self;
             let uuid = uuid.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/user/{}", client.baseurl, encode_path(& uuid.to_string()),
+                "{}/api/user/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
+                uuid),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -14672,7 +14626,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_user",
@@ -14761,9 +14714,9 @@ pub mod builder {
                 .and_then(|v| types::UserUpdate::try_from(v).map_err(|e| e.to_string()))
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/user/{}", client.baseurl, encode_path(& uuid.to_string()),
+                "{}/api/user/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
+                uuid),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -14773,7 +14726,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "update_user",
@@ -14833,9 +14785,9 @@ pub mod builder {
             let Self { client, uuid } = self;
             let uuid = uuid.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/user/{}", client.baseurl, encode_path(& uuid.to_string()),
+                "{}/api/user/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
+                uuid),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -14844,7 +14796,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "delete_user",
@@ -14939,7 +14890,6 @@ pub mod builder {
             let q = q.map_err(Error::InvalidRequest)?;
             let results_per_page = results_per_page.map_err(Error::InvalidRequest)?;
             let url = format!("{}/api/usersgroup", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
                     analytics_auth::hooks::query_param(
@@ -14962,7 +14912,6 @@ pub mod builder {
                     "results_per_page",
                     &results_per_page,
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_user_groups",
@@ -15018,7 +14967,6 @@ pub mod builder {
             let Self { client, name } = self;
             let name = name.map_err(Error::InvalidRequest)?;
             let url = format!("{}/api/usersgroup/byname", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
                     client
@@ -15033,7 +14981,6 @@ pub mod builder {
                     "name",
                     &name,
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_user_group_by_name",
@@ -15093,9 +15040,9 @@ pub mod builder {
             let Self { client, uuid } = self;
             let uuid = uuid.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/usersgroup/{}", client.baseurl, encode_path(& uuid.to_string()),
+                "{}/api/usersgroup/{}", client.baseurl,
+                analytics_auth::hooks::PathSegment(& uuid),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -15104,7 +15051,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "delete_user_group",
@@ -15197,10 +15143,9 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/usersgroup/{}/adduser", client.baseurl, encode_path(& uuid
-                .to_string()),
+                "{}/api/usersgroup/{}/adduser", client.baseurl,
+                analytics_auth::hooks::PathSegment(& uuid),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -15210,7 +15155,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "add_user_to_group",
@@ -15279,10 +15223,9 @@ pub mod builder {
             let Self { client, uuid } = self;
             let uuid = uuid.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/usersgroup/{}/list_of_users", client.baseurl, encode_path(& uuid
-                .to_string()),
+                "{}/api/usersgroup/{}/list_of_users", client.baseurl,
+                analytics_auth::hooks::PathSegment(& uuid),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -15291,7 +15234,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_user_group_users",
@@ -15382,10 +15324,9 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/usersgroup/{}/removeuser", client.baseurl, encode_path(& uuid
-                .to_string()),
+                "{}/api/usersgroup/{}/removeuser", client.baseurl,
+                analytics_auth::hooks::PathSegment(& uuid),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -15395,7 +15336,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "remove_user_from_group",
@@ -15497,7 +15437,6 @@ pub mod builder {
             let q = q.map_err(Error::InvalidRequest)?;
             let results_per_page = results_per_page.map_err(Error::InvalidRequest)?;
             let url = format!("{}/api/web_app", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
                     analytics_auth::hooks::query_param(
@@ -15520,7 +15459,6 @@ pub mod builder {
                     "results_per_page",
                     &results_per_page,
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_web_apps",
@@ -15590,7 +15528,6 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/api/web_app", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -15600,7 +15537,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "create_web_app",
@@ -15655,9 +15591,9 @@ pub mod builder {
             let Self { client, uuid } = self;
             let uuid = uuid.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/web_app/{}", client.baseurl, encode_path(& uuid.to_string()),
+                "{}/api/web_app/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
+                uuid),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -15666,7 +15602,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_web_app",
@@ -15757,9 +15692,9 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/web_app/{}", client.baseurl, encode_path(& uuid.to_string()),
+                "{}/api/web_app/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
+                uuid),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -15769,7 +15704,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "update_web_app",
@@ -15829,9 +15763,9 @@ pub mod builder {
             let Self { client, uuid } = self;
             let uuid = uuid.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/web_app/{}", client.baseurl, encode_path(& uuid.to_string()),
+                "{}/api/web_app/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
+                uuid),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -15840,7 +15774,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "delete_web_app",
@@ -15902,10 +15835,9 @@ pub mod builder {
             let Self { client, uuid } = self;
             let uuid = uuid.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/web_app/{}/clone", client.baseurl, encode_path(& uuid
-                .to_string()),
+                "{}/api/web_app/{}/clone", client.baseurl,
+                analytics_auth::hooks::PathSegment(& uuid),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -15914,7 +15846,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "clone_web_app",
@@ -16011,10 +15942,9 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/web_app/{}/dashboard_variables", client.baseurl, encode_path(&
-                uuid.to_string()),
+                "{}/api/web_app/{}/dashboard_variables", client.baseurl,
+                analytics_auth::hooks::PathSegment(& uuid),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -16024,7 +15954,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "set_dashboard_variables",
@@ -16089,10 +16018,9 @@ pub mod builder {
             let Self { client, uuid } = self;
             let uuid = uuid.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/web_app/{}/data_sources", client.baseurl, encode_path(& uuid
-                .to_string()),
+                "{}/api/web_app/{}/data_sources", client.baseurl,
+                analytics_auth::hooks::PathSegment(& uuid),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -16101,7 +16029,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_web_app_data_sources",
@@ -16192,10 +16119,9 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/web_app/{}/embed", client.baseurl, encode_path(& uuid
-                .to_string()),
+                "{}/api/web_app/{}/embed", client.baseurl,
+                analytics_auth::hooks::PathSegment(& uuid),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -16205,7 +16131,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "embed_web_app",
@@ -16298,10 +16223,9 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/web_app/{}/generate_pdf", client.baseurl, encode_path(& uuid
-                .to_string()),
+                "{}/api/web_app/{}/generate_pdf", client.baseurl,
+                analytics_auth::hooks::PathSegment(& uuid),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -16311,7 +16235,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "generate_web_app_pdf",
@@ -16402,10 +16325,9 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/web_app/{}/sharings", client.baseurl, encode_path(& uuid
-                .to_string()),
+                "{}/api/web_app/{}/sharings", client.baseurl,
+                analytics_auth::hooks::PathSegment(& uuid),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -16415,7 +16337,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "share_web_app",

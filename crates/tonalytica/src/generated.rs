@@ -14681,7 +14681,6 @@ pub mod builder {
         ) -> Result<ResponseValue<::std::vec::Vec<types::Alert>>, Error<types::Error>> {
             let Self { client } = self;
             let url = format!("{}/api/alerts", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -14690,7 +14689,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_alerts",
@@ -14765,7 +14763,6 @@ pub mod builder {
                 .and_then(|v| types::AlertCreate::try_from(v).map_err(|e| e.to_string()))
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/api/alerts", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -14775,7 +14772,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "create_alert",
@@ -14849,9 +14845,9 @@ pub mod builder {
             let Self { client, alert_id } = self;
             let alert_id = alert_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/alerts/{}", client.baseurl, encode_path(& alert_id.to_string()),
+                "{}/api/alerts/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
+                alert_id),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -14860,7 +14856,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_alert",
@@ -14947,9 +14942,9 @@ pub mod builder {
                 .and_then(|v| types::AlertUpdate::try_from(v).map_err(|e| e.to_string()))
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/alerts/{}", client.baseurl, encode_path(& alert_id.to_string()),
+                "{}/api/alerts/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
+                alert_id),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -14959,7 +14954,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "update_alert",
@@ -15026,9 +15020,9 @@ pub mod builder {
             let Self { client, alert_id } = self;
             let alert_id = alert_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/alerts/{}", client.baseurl, encode_path(& alert_id.to_string()),
+                "{}/api/alerts/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
+                alert_id),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -15037,7 +15031,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "delete_alert",
@@ -15083,7 +15076,6 @@ pub mod builder {
         ) -> Result<ResponseValue<types::PublicConfig>, Error<types::Error>> {
             let Self { client } = self;
             let url = format!("{}/api/config", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -15092,7 +15084,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_config",
@@ -15211,7 +15202,6 @@ pub mod builder {
             let q = q.map_err(Error::InvalidRequest)?;
             let tags = tags.map_err(Error::InvalidRequest)?;
             let url = format!("{}/api/dashboards", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
                     analytics_auth::hooks::query_param(
@@ -15242,7 +15232,6 @@ pub mod builder {
                     "tags",
                     &tags,
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_dashboards",
@@ -15328,7 +15317,6 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/api/dashboards", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -15338,7 +15326,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "create_dashboard",
@@ -15479,7 +15466,6 @@ pub mod builder {
             let q = q.map_err(Error::InvalidRequest)?;
             let tags = tags.map_err(Error::InvalidRequest)?;
             let url = format!("{}/api/dashboards/favorites", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
                     analytics_auth::hooks::query_param(
@@ -15510,7 +15496,6 @@ pub mod builder {
                     "tags",
                     &tags,
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_favorite_dashboards",
@@ -15636,7 +15621,6 @@ pub mod builder {
             let q = q.map_err(Error::InvalidRequest)?;
             let tags = tags.map_err(Error::InvalidRequest)?;
             let url = format!("{}/api/dashboards/my", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
                     analytics_auth::hooks::query_param(
@@ -15667,7 +15651,6 @@ pub mod builder {
                     "tags",
                     &tags,
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_my_dashboards",
@@ -15737,10 +15720,9 @@ pub mod builder {
             let Self { client, token } = self;
             let token = token.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/dashboards/public/{}", client.baseurl, encode_path(& token
-                .to_string()),
+                "{}/api/dashboards/public/{}", client.baseurl,
+                analytics_auth::hooks::PathSegment(& token),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -15749,7 +15731,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_public_dashboard",
@@ -15795,7 +15776,6 @@ pub mod builder {
         ) -> Result<ResponseValue<types::TagList>, Error<types::Error>> {
             let Self { client } = self;
             let url = format!("{}/api/dashboards/tags", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -15804,7 +15784,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_dashboard_tags",
@@ -15880,10 +15859,9 @@ pub mod builder {
             let dashboard_id = dashboard_id.map_err(Error::InvalidRequest)?;
             let legacy = legacy.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/dashboards/{}", client.baseurl, encode_path(& dashboard_id
-                .to_string()),
+                "{}/api/dashboards/{}", client.baseurl,
+                analytics_auth::hooks::PathSegment(& dashboard_id),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
                     client
@@ -15898,7 +15876,6 @@ pub mod builder {
                     "legacy",
                     &legacy,
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_dashboard",
@@ -15996,10 +15973,9 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/dashboards/{}", client.baseurl, encode_path(& dashboard_id
-                .to_string()),
+                "{}/api/dashboards/{}", client.baseurl,
+                analytics_auth::hooks::PathSegment(& dashboard_id),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -16009,7 +15985,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "update_dashboard",
@@ -16090,10 +16065,9 @@ pub mod builder {
             let Self { client, dashboard_id } = self;
             let dashboard_id = dashboard_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/dashboards/{}", client.baseurl, encode_path(& dashboard_id
-                .to_string()),
+                "{}/api/dashboards/{}", client.baseurl,
+                analytics_auth::hooks::PathSegment(& dashboard_id),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -16102,7 +16076,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "archive_dashboard",
@@ -16169,10 +16142,9 @@ pub mod builder {
             let Self { client, dashboard_id } = self;
             let dashboard_id = dashboard_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/dashboards/{}/favorite", client.baseurl, encode_path(&
-                dashboard_id.to_string()),
+                "{}/api/dashboards/{}/favorite", client.baseurl,
+                analytics_auth::hooks::PathSegment(& dashboard_id),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -16181,7 +16153,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "add_dashboard_favorite",
@@ -16234,10 +16205,9 @@ pub mod builder {
             let Self { client, dashboard_id } = self;
             let dashboard_id = dashboard_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/dashboards/{}/favorite", client.baseurl, encode_path(&
-                dashboard_id.to_string()),
+                "{}/api/dashboards/{}/favorite", client.baseurl,
+                analytics_auth::hooks::PathSegment(& dashboard_id),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -16246,7 +16216,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "remove_dashboard_favorite",
@@ -16299,10 +16268,9 @@ pub mod builder {
             let Self { client, dashboard_id } = self;
             let dashboard_id = dashboard_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/dashboards/{}/share", client.baseurl, encode_path(& dashboard_id
-                .to_string()),
+                "{}/api/dashboards/{}/share", client.baseurl,
+                analytics_auth::hooks::PathSegment(& dashboard_id),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -16311,7 +16279,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "share_dashboard",
@@ -16378,10 +16345,9 @@ pub mod builder {
             let Self { client, dashboard_id } = self;
             let dashboard_id = dashboard_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/dashboards/{}/share", client.baseurl, encode_path(& dashboard_id
-                .to_string()),
+                "{}/api/dashboards/{}/share", client.baseurl,
+                analytics_auth::hooks::PathSegment(& dashboard_id),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -16390,7 +16356,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "unshare_dashboard",
@@ -16446,7 +16411,6 @@ pub mod builder {
         > {
             let Self { client } = self;
             let url = format!("{}/api/data_sources", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -16455,7 +16419,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_data_sources",
@@ -16534,7 +16497,6 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/api/data_sources", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -16544,7 +16506,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "create_data_source",
@@ -16613,10 +16574,9 @@ pub mod builder {
             let Self { client, data_source_id } = self;
             let data_source_id = data_source_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/data_sources/{}", client.baseurl, encode_path(& data_source_id
-                .to_string()),
+                "{}/api/data_sources/{}", client.baseurl,
+                analytics_auth::hooks::PathSegment(& data_source_id),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -16625,7 +16585,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_data_source",
@@ -16706,10 +16665,9 @@ pub mod builder {
             let data_source_id = data_source_id.map_err(Error::InvalidRequest)?;
             let refresh = refresh.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/data_sources/{}/schema", client.baseurl, encode_path(&
-                data_source_id.to_string()),
+                "{}/api/data_sources/{}/schema", client.baseurl,
+                analytics_auth::hooks::PathSegment(& data_source_id),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
                     client
@@ -16724,7 +16682,6 @@ pub mod builder {
                     "refresh",
                     &refresh,
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_data_source_schema",
@@ -16786,9 +16743,9 @@ pub mod builder {
             let Self { client, job_id } = self;
             let job_id = job_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/jobs/{}", client.baseurl, encode_path(& job_id.to_string()),
+                "{}/api/jobs/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
+                job_id),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -16797,7 +16754,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_job",
@@ -16859,9 +16815,9 @@ pub mod builder {
             let Self { client, job_id } = self;
             let job_id = job_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/jobs/{}", client.baseurl, encode_path(& job_id.to_string()),
+                "{}/api/jobs/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
+                job_id),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -16870,7 +16826,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "cancel_job",
@@ -16996,7 +16951,6 @@ pub mod builder {
             let q = q.map_err(Error::InvalidRequest)?;
             let tags = tags.map_err(Error::InvalidRequest)?;
             let url = format!("{}/api/queries", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
                     analytics_auth::hooks::query_param(
@@ -17027,7 +16981,6 @@ pub mod builder {
                     "tags",
                     &tags,
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_queries",
@@ -17109,7 +17062,6 @@ pub mod builder {
                 .and_then(|v| types::QueryCreate::try_from(v).map_err(|e| e.to_string()))
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/api/queries", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -17119,7 +17071,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "create_query",
@@ -17260,7 +17211,6 @@ pub mod builder {
             let q = q.map_err(Error::InvalidRequest)?;
             let tags = tags.map_err(Error::InvalidRequest)?;
             let url = format!("{}/api/queries/archive", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
                     analytics_auth::hooks::query_param(
@@ -17291,7 +17241,6 @@ pub mod builder {
                     "tags",
                     &tags,
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_archived_queries",
@@ -17425,7 +17374,6 @@ pub mod builder {
             let q = q.map_err(Error::InvalidRequest)?;
             let tags = tags.map_err(Error::InvalidRequest)?;
             let url = format!("{}/api/queries/favorites", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
                     analytics_auth::hooks::query_param(
@@ -17456,7 +17404,6 @@ pub mod builder {
                     "tags",
                     &tags,
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_favorite_queries",
@@ -17529,7 +17476,6 @@ pub mod builder {
                 .and_then(|v| types::QueryText::try_from(v).map_err(|e| e.to_string()))
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/api/queries/format", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -17539,7 +17485,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "format_query",
@@ -17665,7 +17610,6 @@ pub mod builder {
             let q = q.map_err(Error::InvalidRequest)?;
             let tags = tags.map_err(Error::InvalidRequest)?;
             let url = format!("{}/api/queries/my", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
                     analytics_auth::hooks::query_param(
@@ -17696,7 +17640,6 @@ pub mod builder {
                     "tags",
                     &tags,
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_my_queries",
@@ -17752,7 +17695,6 @@ pub mod builder {
         > {
             let Self { client } = self;
             let url = format!("{}/api/queries/recent", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -17761,7 +17703,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_recent_queries",
@@ -17843,7 +17784,6 @@ pub mod builder {
             let include_drafts = include_drafts.map_err(Error::InvalidRequest)?;
             let q = q.map_err(Error::InvalidRequest)?;
             let url = format!("{}/api/queries/search", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
                     analytics_auth::hooks::query_param(
@@ -17862,7 +17802,6 @@ pub mod builder {
                     "q",
                     &q,
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "search_queries",
@@ -17908,7 +17847,6 @@ pub mod builder {
         ) -> Result<ResponseValue<types::TagList>, Error<types::Error>> {
             let Self { client } = self;
             let url = format!("{}/api/queries/tags", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -17917,7 +17855,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_query_tags",
@@ -17970,9 +17907,9 @@ pub mod builder {
             let Self { client, query_id } = self;
             let query_id = query_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/queries/{}", client.baseurl, encode_path(& query_id.to_string()),
+                "{}/api/queries/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
+                query_id),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -17981,7 +17918,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_query",
@@ -18068,9 +18004,9 @@ pub mod builder {
                 .and_then(|v| types::QueryUpdate::try_from(v).map_err(|e| e.to_string()))
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/queries/{}", client.baseurl, encode_path(& query_id.to_string()),
+                "{}/api/queries/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
+                query_id),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -18080,7 +18016,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "update_query",
@@ -18161,9 +18096,9 @@ pub mod builder {
             let Self { client, query_id } = self;
             let query_id = query_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/queries/{}", client.baseurl, encode_path(& query_id.to_string()),
+                "{}/api/queries/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
+                query_id),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -18172,7 +18107,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "archive_query",
@@ -18232,10 +18166,9 @@ pub mod builder {
             let Self { client, query_id } = self;
             let query_id = query_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/queries/{}/favorite", client.baseurl, encode_path(& query_id
-                .to_string()),
+                "{}/api/queries/{}/favorite", client.baseurl,
+                analytics_auth::hooks::PathSegment(& query_id),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -18244,7 +18177,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "add_query_favorite",
@@ -18304,10 +18236,9 @@ pub mod builder {
             let Self { client, query_id } = self;
             let query_id = query_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/queries/{}/favorite", client.baseurl, encode_path(& query_id
-                .to_string()),
+                "{}/api/queries/{}/favorite", client.baseurl,
+                analytics_auth::hooks::PathSegment(& query_id),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -18316,7 +18247,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "remove_query_favorite",
@@ -18376,10 +18306,9 @@ pub mod builder {
             let Self { client, query_id } = self;
             let query_id = query_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/queries/{}/fork", client.baseurl, encode_path(& query_id
-                .to_string()),
+                "{}/api/queries/{}/fork", client.baseurl,
+                analytics_auth::hooks::PathSegment(& query_id),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -18388,7 +18317,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "fork_query",
@@ -18462,10 +18390,10 @@ pub mod builder {
             let query_id = query_id.map_err(Error::InvalidRequest)?;
             let job_id = job_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/queries/{}/jobs/{}", client.baseurl, encode_path(& query_id
-                .to_string()), encode_path(& job_id.to_string()),
+                "{}/api/queries/{}/jobs/{}", client.baseurl,
+                analytics_auth::hooks::PathSegment(& query_id),
+                analytics_auth::hooks::PathSegment(& job_id),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -18474,7 +18402,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_query_job",
@@ -18566,10 +18493,9 @@ pub mod builder {
             let query_id = query_id.map_err(Error::InvalidRequest)?;
             let parameter_values = parameter_values.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/queries/{}/refresh", client.baseurl, encode_path(& query_id
-                .to_string()),
+                "{}/api/queries/{}/refresh", client.baseurl,
+                analytics_auth::hooks::PathSegment(& query_id),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
                     client
@@ -18584,7 +18510,6 @@ pub mod builder {
                     "parameter_values",
                     &parameter_values,
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "refresh_query",
@@ -18651,10 +18576,9 @@ pub mod builder {
             let Self { client, query_id } = self;
             let query_id = query_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/queries/{}/regenerate_api_key", client.baseurl, encode_path(&
-                query_id.to_string()),
+                "{}/api/queries/{}/regenerate_api_key", client.baseurl,
+                analytics_auth::hooks::PathSegment(& query_id),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -18663,7 +18587,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "regenerate_query_api_key",
@@ -18723,10 +18646,9 @@ pub mod builder {
             let Self { client, query_id } = self;
             let query_id = query_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/queries/{}/results", client.baseurl, encode_path(& query_id
-                .to_string()),
+                "{}/api/queries/{}/results", client.baseurl,
+                analytics_auth::hooks::PathSegment(& query_id),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -18735,7 +18657,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_query_latest_result",
@@ -18829,10 +18750,9 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/queries/{}/results", client.baseurl, encode_path(& query_id
-                .to_string()),
+                "{}/api/queries/{}/results", client.baseurl,
+                analytics_auth::hooks::PathSegment(& query_id),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -18842,7 +18762,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "execute_query",
@@ -18909,12 +18828,11 @@ pub mod builder {
             let Self { client, query_id } = self;
             let query_id = query_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/queries/{}/results.csv", client.baseurl, encode_path(& query_id
-                .to_string()),
+                "{}/api/queries/{}/results.csv", client.baseurl,
+                analytics_auth::hooks::PathSegment(& query_id),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client.client.get(url).headers(header_map).build()?;
+            let mut request = client.client.get(url).build()?;
             let info = OperationInfo {
                 operation_id: "get_query_latest_result_csv",
             };
@@ -18973,10 +18891,9 @@ pub mod builder {
             let Self { client, query_id } = self;
             let query_id = query_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/queries/{}/results.json", client.baseurl, encode_path(& query_id
-                .to_string()),
+                "{}/api/queries/{}/results.json", client.baseurl,
+                analytics_auth::hooks::PathSegment(& query_id),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -18985,7 +18902,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_query_latest_result_json",
@@ -19045,12 +18961,11 @@ pub mod builder {
             let Self { client, query_id } = self;
             let query_id = query_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/queries/{}/results.tsv", client.baseurl, encode_path(& query_id
-                .to_string()),
+                "{}/api/queries/{}/results.tsv", client.baseurl,
+                analytics_auth::hooks::PathSegment(& query_id),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client.client.get(url).headers(header_map).build()?;
+            let mut request = client.client.get(url).build()?;
             let info = OperationInfo {
                 operation_id: "get_query_latest_result_tsv",
             };
@@ -19109,12 +19024,11 @@ pub mod builder {
             let Self { client, query_id } = self;
             let query_id = query_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/queries/{}/results.xlsx", client.baseurl, encode_path(& query_id
-                .to_string()),
+                "{}/api/queries/{}/results.xlsx", client.baseurl,
+                analytics_auth::hooks::PathSegment(& query_id),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client.client.get(url).headers(header_map).build()?;
+            let mut request = client.client.get(url).build()?;
             let info = OperationInfo {
                 operation_id: "get_query_latest_result_xlsx",
             };
@@ -19187,12 +19101,12 @@ pub mod builder {
             let query_id = query_id.map_err(Error::InvalidRequest)?;
             let query_result_id = query_result_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/queries/{}/results/{}.csv", client.baseurl, encode_path(&
-                query_id.to_string()), encode_path(& query_result_id.to_string()),
+                "{}/api/queries/{}/results/{}.csv", client.baseurl,
+                analytics_auth::hooks::PathSegment(& query_id),
+                analytics_auth::hooks::PathSegment(& query_result_id),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client.client.get(url).headers(header_map).build()?;
+            let mut request = client.client.get(url).build()?;
             let info = OperationInfo {
                 operation_id: "get_query_result_for_query_csv",
             };
@@ -19265,10 +19179,10 @@ pub mod builder {
             let query_id = query_id.map_err(Error::InvalidRequest)?;
             let query_result_id = query_result_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/queries/{}/results/{}.json", client.baseurl, encode_path(&
-                query_id.to_string()), encode_path(& query_result_id.to_string()),
+                "{}/api/queries/{}/results/{}.json", client.baseurl,
+                analytics_auth::hooks::PathSegment(& query_id),
+                analytics_auth::hooks::PathSegment(& query_result_id),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -19277,7 +19191,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_query_result_for_query_json",
@@ -19351,12 +19264,12 @@ pub mod builder {
             let query_id = query_id.map_err(Error::InvalidRequest)?;
             let query_result_id = query_result_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/queries/{}/results/{}.tsv", client.baseurl, encode_path(&
-                query_id.to_string()), encode_path(& query_result_id.to_string()),
+                "{}/api/queries/{}/results/{}.tsv", client.baseurl,
+                analytics_auth::hooks::PathSegment(& query_id),
+                analytics_auth::hooks::PathSegment(& query_result_id),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client.client.get(url).headers(header_map).build()?;
+            let mut request = client.client.get(url).build()?;
             let info = OperationInfo {
                 operation_id: "get_query_result_for_query_tsv",
             };
@@ -19429,12 +19342,12 @@ pub mod builder {
             let query_id = query_id.map_err(Error::InvalidRequest)?;
             let query_result_id = query_result_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/queries/{}/results/{}.xlsx", client.baseurl, encode_path(&
-                query_id.to_string()), encode_path(& query_result_id.to_string()),
+                "{}/api/queries/{}/results/{}.xlsx", client.baseurl,
+                analytics_auth::hooks::PathSegment(& query_id),
+                analytics_auth::hooks::PathSegment(& query_result_id),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client.client.get(url).headers(header_map).build()?;
+            let mut request = client.client.get(url).build()?;
             let info = OperationInfo {
                 operation_id: "get_query_result_for_query_xlsx",
             };
@@ -19544,7 +19457,6 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/api/query_results", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
                     client
@@ -19560,7 +19472,6 @@ pub mod builder {
                     "parameter_values",
                     &parameter_values,
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "execute_adhoc_query",
@@ -19643,10 +19554,9 @@ pub mod builder {
             let Self { client, query_result_id } = self;
             let query_result_id = query_result_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/query_results/{}", client.baseurl, encode_path(& query_result_id
-                .to_string()),
+                "{}/api/query_results/{}", client.baseurl,
+                analytics_auth::hooks::PathSegment(& query_result_id),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -19655,7 +19565,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_query_result",
@@ -19717,12 +19626,11 @@ pub mod builder {
             let Self { client, query_result_id } = self;
             let query_result_id = query_result_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/query_results/{}.csv", client.baseurl, encode_path(&
-                query_result_id.to_string()),
+                "{}/api/query_results/{}.csv", client.baseurl,
+                analytics_auth::hooks::PathSegment(& query_result_id),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client.client.get(url).headers(header_map).build()?;
+            let mut request = client.client.get(url).build()?;
             let info = OperationInfo {
                 operation_id: "get_query_result_csv",
             };
@@ -19783,10 +19691,9 @@ pub mod builder {
             let Self { client, query_result_id } = self;
             let query_result_id = query_result_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/query_results/{}.json", client.baseurl, encode_path(&
-                query_result_id.to_string()),
+                "{}/api/query_results/{}.json", client.baseurl,
+                analytics_auth::hooks::PathSegment(& query_result_id),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -19795,7 +19702,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_query_result_json",
@@ -19857,12 +19763,11 @@ pub mod builder {
             let Self { client, query_result_id } = self;
             let query_result_id = query_result_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/query_results/{}.tsv", client.baseurl, encode_path(&
-                query_result_id.to_string()),
+                "{}/api/query_results/{}.tsv", client.baseurl,
+                analytics_auth::hooks::PathSegment(& query_result_id),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client.client.get(url).headers(header_map).build()?;
+            let mut request = client.client.get(url).build()?;
             let info = OperationInfo {
                 operation_id: "get_query_result_tsv",
             };
@@ -19923,12 +19828,11 @@ pub mod builder {
             let Self { client, query_result_id } = self;
             let query_result_id = query_result_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/query_results/{}.xlsx", client.baseurl, encode_path(&
-                query_result_id.to_string()),
+                "{}/api/query_results/{}.xlsx", client.baseurl,
+                analytics_auth::hooks::PathSegment(& query_result_id),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
-            let mut request = client.client.get(url).headers(header_map).build()?;
+            let mut request = client.client.get(url).build()?;
             let info = OperationInfo {
                 operation_id: "get_query_result_xlsx",
             };
@@ -19973,7 +19877,6 @@ pub mod builder {
         ) -> Result<ResponseValue<types::Session>, Error<types::Error>> {
             let Self { client } = self;
             let url = format!("{}/api/session", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -19982,7 +19885,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_session",
@@ -20111,7 +20013,6 @@ pub mod builder {
             let pending = pending.map_err(Error::InvalidRequest)?;
             let q = q.map_err(Error::InvalidRequest)?;
             let url = format!("{}/api/users", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
                     analytics_auth::hooks::query_param(
@@ -20146,7 +20047,6 @@ pub mod builder {
                     "q",
                     &q,
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "list_users",
@@ -20220,9 +20120,9 @@ pub mod builder {
             let Self { client, user_id } = self;
             let user_id = user_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/users/{}", client.baseurl, encode_path(& user_id.to_string()),
+                "{}/api/users/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
+                user_id),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -20231,7 +20131,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "get_user",
@@ -20291,10 +20190,9 @@ pub mod builder {
             let Self { client, user_id } = self;
             let user_id = user_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/users/{}/disable", client.baseurl, encode_path(& user_id
-                .to_string()),
+                "{}/api/users/{}/disable", client.baseurl,
+                analytics_auth::hooks::PathSegment(& user_id),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -20303,7 +20201,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "disable_user",
@@ -20389,7 +20286,6 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/api/visualizations", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -20399,7 +20295,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "create_visualization",
@@ -20508,10 +20403,9 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/visualizations/{}", client.baseurl, encode_path(&
-                visualization_id.to_string()),
+                "{}/api/visualizations/{}", client.baseurl,
+                analytics_auth::hooks::PathSegment(& visualization_id),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -20521,7 +20415,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "update_visualization",
@@ -20590,10 +20483,9 @@ pub mod builder {
             let Self { client, visualization_id } = self;
             let visualization_id = visualization_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/visualizations/{}", client.baseurl, encode_path(&
-                visualization_id.to_string()),
+                "{}/api/visualizations/{}", client.baseurl,
+                analytics_auth::hooks::PathSegment(& visualization_id),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -20602,7 +20494,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "delete_visualization",
@@ -20679,7 +20570,6 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!("{}/api/widgets", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -20689,7 +20579,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "create_widget",
@@ -20792,10 +20681,9 @@ pub mod builder {
                 })
                 .map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/widgets/{}", client.baseurl, encode_path(& widget_id
-                .to_string()),
+                "{}/api/widgets/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
+                widget_id),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -20805,7 +20693,6 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "update_widget",
@@ -20872,10 +20759,9 @@ pub mod builder {
             let Self { client, widget_id } = self;
             let widget_id = widget_id.map_err(Error::InvalidRequest)?;
             let url = format!(
-                "{}/api/widgets/{}", client.baseurl, encode_path(& widget_id
-                .to_string()),
+                "{}/api/widgets/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
+                widget_id),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(0usize);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -20884,7 +20770,6 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
             let info = OperationInfo {
                 operation_id: "delete_widget",
