@@ -7,7 +7,8 @@
 //! ```sh
 //! cargo bench -p client-benches --bench throughput [-- N]   # N requests per side (default 4000)
 //! ```
-//! `CLIENT_OVERHEAD_ONLY=raw|generated` runs only MONARC's sequential loop (for callgrind).
+//! `CLIENT_OVERHEAD_ONLY=raw|generated` runs only one API's sequential loop, for callgrind:
+//! MONARC's, or `CLIENT_OVERHEAD_API=tonalytica|scanalytics`.
 #![allow(clippy::unwrap_used)] // a bench binary: a failed unwrap is a failed run
 
 use std::future::Future;
@@ -87,18 +88,59 @@ async fn run(n: usize) {
     };
 
     if let Ok(only) = std::env::var("CLIENT_OVERHEAD_ONLY") {
-        let c = monarc_stats::Client::new_with_client(
-            &format!("{base}/api/v2"),
-            http.clone(),
-            monarc_stats::Auth::api_key(KEY),
-        );
-        let raw_call = raw("/api/v2/stats/5eb9ca210381f6f321022ae6/", "x-api-key", KEY);
-        for _ in 0..n {
-            if only == "raw" {
-                let b = raw_call().await;
-                serde_json::from_slice::<monarc_stats::types::Stats>(&b).unwrap();
-            } else {
-                c.get_stats().id(STATS_ID).send().await.unwrap();
+        let generated = only == "generated";
+        match std::env::var("CLIENT_OVERHEAD_API").as_deref() {
+            Ok("tonalytica") => {
+                let c = tonalytica::Client::new_with_client(
+                    &base,
+                    http.clone(),
+                    tonalytica::Auth::api_key(KEY),
+                );
+                let raw_call = raw(
+                    "/api/jobs/9f0a5c1e-3b7d-4c43-9a59-5c4f0d2f6a11",
+                    "authorization",
+                    "Key bench-key",
+                );
+                for _ in 0..n {
+                    if generated {
+                        c.get_job().job_id(JOB_ID).send().await.unwrap();
+                    } else {
+                        let b = raw_call().await;
+                        serde_json::from_slice::<tonalytica::types::JobEnvelope>(&b).unwrap();
+                    }
+                }
+            }
+            Ok("scanalytics") => {
+                let c = scanalytics::Client::new_with_client(
+                    &base,
+                    http.clone(),
+                    analytics_auth::Auth::custom(StaticBearer),
+                );
+                let raw_call = raw("/v1/whoami", "authorization", "Bearer bench-token");
+                for _ in 0..n {
+                    if generated {
+                        c.get_current_user().send().await.unwrap();
+                    } else {
+                        let b = raw_call().await;
+                        serde_json::from_slice::<scanalytics::types::CurrentUser>(&b).unwrap();
+                    }
+                }
+            }
+            _ => {
+                let c = monarc_stats::Client::new_with_client(
+                    &format!("{base}/api/v2"),
+                    http.clone(),
+                    monarc_stats::Auth::api_key(KEY),
+                );
+                let raw_call = raw("/api/v2/stats/5eb9ca210381f6f321022ae6/", "x-api-key", KEY);
+                for _ in 0..n {
+                    if generated {
+                        c.get_stats().id(STATS_ID).send().await.unwrap();
+                    } else {
+                        let b = raw_call().await;
+                        serde_json::from_slice::<monarc_stats::types::Stats>(&b).unwrap();
+                    }
+                }
             }
         }
         return;

@@ -14,6 +14,7 @@ pub fn apply(file: &mut syn::File) -> Result<(), String> {
     drop_empty_header_maps(file)?;
     display_string_newtypes(file);
     encode_path_segments_in_place(file)?;
+    format_urls_in_one_buffer(file)?;
     check_patterns_in_one_pass(file)?;
     decode_within_body_limits(file)?;
     skip_absent_query_parameters(file)?;
@@ -439,6 +440,49 @@ fn encode_path_segments_in_place(file: &mut syn::File) -> Result<(), String> {
     }
 }
 
+/// `let url = format!(..)` sizes its string from the literal parts of the path (often none) and
+/// grows it several times per request. It becomes
+/// `let url = analytics_auth::hooks::url(format_args!(..))`, one buffer of a usual URL's size.
+fn format_urls_in_one_buffer(file: &mut syn::File) -> Result<(), String> {
+    #[derive(Default)]
+    struct Replacer {
+        urls: usize,
+        unexpected: Vec<String>,
+    }
+    impl VisitMut for Replacer {
+        fn visit_local_mut(&mut self, local: &mut syn::Local) {
+            visit_mut::visit_local_mut(self, local);
+            let syn::Pat::Ident(name) = &local.pat else {
+                return;
+            };
+            if name.ident != "url" {
+                return;
+            }
+            let Some(init) = local.init.as_mut() else {
+                return;
+            };
+            let syn::Expr::Macro(m) = init.expr.as_mut() else {
+                let expr = &init.expr;
+                self.unexpected.push(quote!(#expr).to_string());
+                return;
+            };
+            if !m.mac.path.is_ident("format") {
+                self.unexpected.push(quote!(#m).to_string());
+                return;
+            }
+            let tokens = &m.mac.tokens;
+            *init.expr = syn::parse_quote!(analytics_auth::hooks::url(format_args!(#tokens)));
+            self.urls += 1;
+        }
+    }
+    let mut replacer = Replacer::default();
+    replacer.visit_file_mut(file);
+    match replacer.unexpected.first() {
+        Some(url) => Err(format!("a request URL of unknown shape: {url}")),
+        None => Ok(()),
+    }
+}
+
 /// typify checks a string's `pattern` with `::regress::Regex`, which tries the pattern at every
 /// position and allocates on every check. Every use becomes `analytics_auth::pattern::Regex`,
 /// which checks simple patterns (`^[0-9a-f]{24}$`) in one pass and hands the rest to `regress`.
@@ -820,6 +864,27 @@ mod tests {
 
         let mut other = file(quote! { fn f() { regress::Regex::new("a"); } });
         let error = check_patterns_in_one_pass(&mut other).unwrap_err();
+        assert!(error.contains("unknown shape"), "{error}");
+    }
+
+    #[test]
+    fn request_urls_are_written_into_one_buffer() {
+        let mut f = file(quote! {
+            async fn send() {
+                let url = format!("{}/jobs/{}", client.baseurl, analytics_auth::hooks::PathSegment(&job_id),);
+                let message = format!("error converting supplied value for name: {e}");
+            }
+        });
+        format_urls_in_one_buffer(&mut f).unwrap_or_else(|e| panic!("{e}"));
+        let out = text(&f).split_whitespace().collect::<String>();
+        assert!(
+            out.contains("leturl=analytics_auth::hooks::url(format_args!(\"{}/jobs/{}\",client.baseurl,analytics_auth::hooks::PathSegment(&job_id),),);"),
+            "{out}"
+        );
+        assert!(out.contains("letmessage=format!("), "{out}");
+
+        let mut other = file(quote! { fn f() { let url = base.join(path); } });
+        let error = format_urls_in_one_buffer(&mut other).unwrap_err();
         assert!(error.contains("unknown shape"), "{error}");
     }
 }

@@ -2,7 +2,7 @@
 //! `ClientHooks` implementation) and [`decode`] (in place of progenitor's
 //! `ResponseValue::from_response`, which reads bodies without limits). Hand-written helpers that
 //! build their own requests use the same three, or [`read_body`]. xtask also routes progenitor's
-//! query parameters through [`query_param`] and its path parameters through [`PathSegment`].
+//! query parameters through [`query_param`] and writes URLs with [`url`] and [`PathSegment`].
 
 use bytes::Bytes;
 use futures::StreamExt;
@@ -18,7 +18,7 @@ use crate::credentials::{Auth, AuthError};
 use crate::error::{retry_after, ApiError};
 use crate::retry::{Attempt, RetryBudget};
 
-pub use crate::path::PathSegment;
+pub use crate::path::{url, PathSegment};
 pub use crate::query::query_param;
 
 /// Error bodies are kept up to this size (the rest is dropped) so that errors can show an excerpt
@@ -259,7 +259,7 @@ async fn send(
     client: &reqwest::Client,
     auth: &Auth,
     idempotent: bool,
-    request: Request,
+    mut request: Request,
     span: &tracing::Span,
 ) -> reqwest::Result<Response> {
     let transport = auth.transport();
@@ -284,15 +284,16 @@ async fn send(
             limiter.acquire().await;
         }
         span.record("attempt", retries + 1);
-        // A copy goes out and the original stays for the next attempt; the last attempt (or a
-        // body that cannot be copied) sends the original. Only one request is held at a time,
-        // which keeps the future that every call moves around small.
+        // The original goes out and a copy stays for the next attempt; the last attempt (or a
+        // body that cannot be copied) sends what is left. Only one request is held at a time,
+        // which keeps the future that every call moves around small. The original goes first
+        // because its header map has room for the headers reqwest adds; a copy's has none.
         // (Matched in place, so that the copy takes no room in the future once it is sent.)
         let pending = match (retries < policy.max_retries)
             .then(|| copy_for_retry(&request))
             .flatten()
         {
-            Some(copy) => client.execute(copy),
+            Some(copy) => client.execute(std::mem::replace(&mut request, copy)),
             None => {
                 let result = client.execute(request).await.map_err(|e| e.without_url());
                 settle(budget, &result);

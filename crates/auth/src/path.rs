@@ -1,4 +1,5 @@
-//! [`PathSegment`]: a path parameter, percent-encoded as it is written into the URL.
+//! How the generated code writes a request's URL: [`url`] into one buffer, each path parameter as a
+//! [`PathSegment`], percent-encoded as it is written.
 
 use std::fmt;
 
@@ -18,6 +19,20 @@ const PATH_SET: &AsciiSet = &CONTROLS
     .add(b'/')
     .add(b'%');
 
+/// Room for a base URL, a path and its parameters: `format!` would start from the length of the
+/// path's literal parts (often none) and grow the string several times per request.
+const URL_CAPACITY: usize = 192;
+
+/// `format!` for a request URL (xtask puts it in place of the generated `format!`): one
+/// allocation for a URL of usual length.
+pub fn url(args: fmt::Arguments<'_>) -> String {
+    use fmt::Write;
+    let mut url = String::with_capacity(URL_CAPACITY);
+    // Only a `Display` that reports an error fails this; `format!` would panic, the URL is cut.
+    let _ = url.write_fmt(args);
+    url
+}
+
 /// Displays a path parameter percent-encoded, with the same escapes as progenitor's
 /// `encode_path(&value.to_string())`, but written straight into the URL being formatted: no
 /// string for the value and none for its encoding. xtask puts it in place of `encode_path`.
@@ -31,12 +46,26 @@ impl<T: fmt::Display + ?Sized> fmt::Display for PathSegment<'_, T> {
     }
 }
 
+/// Whether `utf8_percent_encode(_, PATH_SET)` escapes `byte` (every byte of a non-ASCII character).
+fn needs_escape(byte: u8) -> bool {
+    !byte.is_ascii()
+        || byte.is_ascii_control()
+        || matches!(
+            byte,
+            b' ' | b'"' | b'#' | b'<' | b'>' | b'?' | b'`' | b'{' | b'}' | b'/' | b'%'
+        )
+}
+
 /// Percent-encodes whatever is written through it. Encoding goes byte by byte (a multi-byte
 /// character is escaped as a whole), so a value written in several pieces encodes the same.
 struct Encoder<'a, 'b>(&'a mut fmt::Formatter<'b>);
 
 impl fmt::Write for Encoder<'_, '_> {
     fn write_str(&mut self, s: &str) -> fmt::Result {
+        // Most values (ids, UUIDs, names) need no escape: one check, one write.
+        if !s.bytes().any(needs_escape) {
+            return self.0.write_str(s);
+        }
         utf8_percent_encode(s, PATH_SET).try_for_each(|piece| self.0.write_str(piece))
     }
 }
@@ -67,6 +96,27 @@ mod tests {
             format!("/jobs/{}", PathSegment(&id)),
             format!("/jobs/{}", progenitor_client::encode_path(&id.to_string()))
         );
+    }
+
+    #[test]
+    fn the_escape_check_agrees_with_the_set() {
+        for c in (0..=127u8).map(char::from).chain(['é', 'デ']) {
+            let text = c.to_string();
+            let escaped = utf8_percent_encode(&text, PATH_SET).to_string() != text;
+            assert_eq!(text.bytes().any(needs_escape), escaped, "{c:?}");
+        }
+    }
+
+    #[test]
+    fn urls_are_formatted_as_format_does() {
+        let base = "http://127.0.0.1:8080/api/v2";
+        let id = "5eb9ca210381f6f321022ae6";
+        assert_eq!(
+            url(format_args!("{}/stats/{}/", base, PathSegment(id))),
+            format!("{}/stats/{}/", base, progenitor_client::encode_path(id))
+        );
+        let long = "x".repeat(500);
+        assert_eq!(url(format_args!("{base}/{long}")), format!("{base}/{long}"));
     }
 
     /// A `Display` that writes its value in several pieces, as derived and generated ones do.

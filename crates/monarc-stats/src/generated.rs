@@ -2038,7 +2038,9 @@ pub mod builder {
             let fields = fields.map_err(Error::InvalidRequest)?;
             let limit = limit.map_err(Error::InvalidRequest)?;
             let skip = skip.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/organizations/", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/organizations/", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
                     analytics_auth::hooks::query_param(
@@ -2134,7 +2136,9 @@ pub mod builder {
                     types::OrganizationCreate::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/organizations/", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/organizations/", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -2198,9 +2202,11 @@ pub mod builder {
         ) -> Result<ResponseValue<types::Organization>, Error<types::Error>> {
             let Self { client, name } = self;
             let name = name.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/organizations/{}/", client.baseurl,
-                analytics_auth::hooks::PathSegment(& name),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/organizations/{}/", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& name),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -2298,9 +2304,11 @@ pub mod builder {
                     types::OrganizationUpdate::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/organizations/{}/", client.baseurl,
-                analytics_auth::hooks::PathSegment(& name),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/organizations/{}/", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& name),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -3127,7 +3135,9 @@ pub mod builder {
             let year_lt = year_lt.map_err(Error::InvalidRequest)?;
             let year_lte = year_lte.map_err(Error::InvalidRequest)?;
             let year_ne = year_ne.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/stats/", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/stats/", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
                     analytics_auth::hooks::query_param(
@@ -3431,7 +3441,9 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::StatsCreate::try_from(v).map_err(|e| e.to_string()))
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/stats/", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/stats/", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
                     client
@@ -3521,8 +3533,11 @@ pub mod builder {
             let Self { client, id, fields } = self;
             let id = id.map_err(Error::InvalidRequest)?;
             let fields = fields.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/stats/{}/", client.baseurl, analytics_auth::hooks::PathSegment(& id),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/stats/{}/", client.baseurl, analytics_auth::hooks::PathSegment(&
+                    id),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(

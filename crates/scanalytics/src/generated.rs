@@ -1534,7 +1534,9 @@ pub mod builder {
         > {
             let Self { client, body } = self;
             let body = body.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/o/token/", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/o/token/", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -1675,10 +1677,12 @@ pub mod builder {
             let end = end.map_err(Error::InvalidRequest)?;
             let start = start.map_err(Error::InvalidRequest)?;
             let timezone = timezone.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/aggregate/{}/visits/{}", client.baseurl,
-                analytics_auth::hooks::PathSegment(& array_key),
-                analytics_auth::hooks::PathSegment(& bucket),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/v1/aggregate/{}/visits/{}", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& array_key),
+                    analytics_auth::hooks::PathSegment(& bucket),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
@@ -1753,7 +1757,9 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::DeploymentList>, Error<types::ApiError>> {
             let Self { client } = self;
-            let url = format!("{}/v1/deployment/list", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/v1/deployment/list", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -1813,7 +1819,9 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::CurrentUser>, Error<types::ApiError>> {
             let Self { client } = self;
-            let url = format!("{}/v1/whoami", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/v1/whoami", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client

@@ -5173,7 +5173,9 @@ pub mod builder {
         ) -> Result<ResponseValue<types::UndocumentedJson>, Error<()>> {
             let Self { client, body } = self;
             let body = body.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/calendar/delete", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/calendar/delete", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -5213,7 +5215,9 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::UndocumentedJson>, Error<()>> {
             let Self { client } = self;
-            let url = format!("{}/calendar/schedule/", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/calendar/schedule/", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -5268,7 +5272,9 @@ pub mod builder {
         ) -> Result<ResponseValue<types::UndocumentedJson>, Error<()>> {
             let Self { client, body } = self;
             let body = body.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/calendar/set", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/calendar/set", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -5350,7 +5356,9 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::LoginForm::try_from(v).map_err(|e| e.to_string()))
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/login", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/login", client.baseurl,),
+            );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map.append("x-csrf-token", x_csrf_token.to_string().try_into()?);
             #[allow(unused_mut)]
@@ -5393,7 +5401,9 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<::std::vec::Vec<types::Mission>>, Error<()>> {
             let Self { client } = self;
-            let url = format!("{}/missions", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/missions", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -5447,9 +5457,11 @@ pub mod builder {
         pub async fn send(self) -> Result<ResponseValue<types::Mission>, Error<()>> {
             let Self { client, mission_id } = self;
             let mission_id = mission_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/missions/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
-                mission_id),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/missions/{}", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& mission_id),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -5504,9 +5516,11 @@ pub mod builder {
         pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, mission_id } = self;
             let mission_id = mission_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/missions/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
-                mission_id),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/missions/{}", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& mission_id),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client.client.delete(url).build()?;
@@ -5539,7 +5553,9 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<::std::vec::Vec<types::Robot>>, Error<()>> {
             let Self { client } = self;
-            let url = format!("{}/robots", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/robots", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -5607,7 +5623,9 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::RobotCreate::try_from(v).map_err(|e| e.to_string()))
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/robots", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/robots", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -5662,9 +5680,11 @@ pub mod builder {
         pub async fn send(self) -> Result<ResponseValue<types::Robot>, Error<()>> {
             let Self { client, robot_hostname } = self;
             let robot_hostname = robot_hostname.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/robots/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
-                robot_hostname),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/robots/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
+                    robot_hostname),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -5719,9 +5739,11 @@ pub mod builder {
         pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, robot_hostname } = self;
             let robot_hostname = robot_hostname.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/robots/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
-                robot_hostname),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/robots/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
+                    robot_hostname),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client.client.delete(url).build()?;
@@ -5769,9 +5791,11 @@ pub mod builder {
         pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<()>> {
             let Self { client, run_id } = self;
             let run_id = run_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/run_archives/{}", client.baseurl,
-                analytics_auth::hooks::PathSegment(& run_id),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/run_archives/{}", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& run_id),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client.client.get(url).build()?;
@@ -6015,7 +6039,9 @@ pub mod builder {
             let run_event_uuid = run_event_uuid.map_err(Error::InvalidRequest)?;
             let start_created_at = start_created_at.map_err(Error::InvalidRequest)?;
             let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/run_captures/", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/run_captures/", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
                     analytics_auth::hooks::query_param(
@@ -6119,9 +6145,11 @@ pub mod builder {
         pub async fn send(self) -> Result<ResponseValue<types::RunCapture>, Error<()>> {
             let Self { client, run_capture_uuid } = self;
             let run_capture_uuid = run_capture_uuid.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/run_captures/{}", client.baseurl,
-                analytics_auth::hooks::PathSegment(& run_capture_uuid),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/run_captures/{}", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& run_capture_uuid),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -6389,7 +6417,9 @@ pub mod builder {
             let start_created_at = start_created_at.map_err(Error::InvalidRequest)?;
             let start_time = start_time.map_err(Error::InvalidRequest)?;
             let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/run_events/", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/run_events/", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
                     analytics_auth::hooks::query_param(
@@ -6497,9 +6527,11 @@ pub mod builder {
         pub async fn send(self) -> Result<ResponseValue<types::RunEvent>, Error<()>> {
             let Self { client, run_event_uuid } = self;
             let run_event_uuid = run_event_uuid.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/run_events/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
-                run_event_uuid),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/run_events/{}", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& run_event_uuid),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -6755,7 +6787,9 @@ pub mod builder {
             let robots = robots.map_err(Error::InvalidRequest)?;
             let start_time = start_time.map_err(Error::InvalidRequest)?;
             let types = types.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/runs/", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/runs/", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
                     analytics_auth::hooks::query_param(
@@ -6848,7 +6882,9 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<::std::vec::Vec<types::ActionFacet>>, Error<()>> {
             let Self { client } = self;
-            let url = format!("{}/runs/facets/actions", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/runs/facets/actions", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -6904,9 +6940,11 @@ pub mod builder {
         ) -> Result<ResponseValue<::std::vec::Vec<types::ActionFacet>>, Error<()>> {
             let Self { client, mission_name } = self;
             let mission_name = mission_name.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/runs/facets/actions/{}", client.baseurl,
-                analytics_auth::hooks::PathSegment(& mission_name),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/runs/facets/actions/{}", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& mission_name),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -6946,7 +6984,9 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::MissionFacets>, Error<()>> {
             let Self { client } = self;
-            let url = format!("{}/runs/facets/missions", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/runs/facets/missions", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -6985,7 +7025,9 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<::std::vec::Vec<types::RobotFacet>>, Error<()>> {
             let Self { client } = self;
-            let url = format!("{}/runs/facets/robots", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/runs/facets/robots", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -7039,9 +7081,11 @@ pub mod builder {
         pub async fn send(self) -> Result<ResponseValue<types::Run>, Error<()>> {
             let Self { client, run_uuid } = self;
             let run_uuid = run_uuid.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/runs/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
-                run_uuid),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/runs/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
+                    run_uuid),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -7079,7 +7123,9 @@ pub mod builder {
         ///Sends a `GET` request to `/settings/system-time/`
         pub async fn send(self) -> Result<ResponseValue<types::SystemTime>, Error<()>> {
             let Self { client } = self;
-            let url = format!("{}/settings/system-time/", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/settings/system-time/", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -7134,7 +7180,9 @@ pub mod builder {
         ) -> Result<ResponseValue<::std::vec::Vec<types::SiteDock>>, Error<()>> {
             let Self { client, body } = self;
             let body = body.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/site_docks", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/site_docks", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -7174,7 +7222,9 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<::std::vec::Vec<types::SiteDock>>, Error<()>> {
             let Self { client } = self;
-            let url = format!("{}/site_docks/", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/site_docks/", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -7228,9 +7278,11 @@ pub mod builder {
         pub async fn send(self) -> Result<ResponseValue<types::SiteDock>, Error<()>> {
             let Self { client, uuid } = self;
             let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/site_docks/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
-                uuid),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/site_docks/{}", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& uuid),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -7286,7 +7338,9 @@ pub mod builder {
         ) -> Result<ResponseValue<::std::vec::Vec<types::SiteElement>>, Error<()>> {
             let Self { client, body } = self;
             let body = body.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/site_elements", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/site_elements", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -7326,7 +7380,9 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<::std::vec::Vec<types::SiteElement>>, Error<()>> {
             let Self { client } = self;
-            let url = format!("{}/site_elements/", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/site_elements/", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -7380,9 +7436,11 @@ pub mod builder {
         pub async fn send(self) -> Result<ResponseValue<types::SiteElement>, Error<()>> {
             let Self { client, uuid } = self;
             let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/site_elements/{}", client.baseurl,
-                analytics_auth::hooks::PathSegment(& uuid),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/site_elements/{}", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& uuid),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -7436,7 +7494,9 @@ pub mod builder {
         pub async fn send(self) -> Result<ResponseValue<types::SiteWalk>, Error<()>> {
             let Self { client, body } = self;
             let body = body.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/site_walks", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/site_walks", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -7476,7 +7536,9 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<::std::vec::Vec<types::SiteWalk>>, Error<()>> {
             let Self { client } = self;
-            let url = format!("{}/site_walks/", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/site_walks/", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -7532,9 +7594,11 @@ pub mod builder {
         ) -> Result<ResponseValue<types::UndocumentedJson>, Error<()>> {
             let Self { client, uuid } = self;
             let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/site_walks/export_as_walk/{}", client.baseurl,
-                analytics_auth::hooks::PathSegment(& uuid),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/site_walks/export_as_walk/{}", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& uuid),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -7590,7 +7654,9 @@ pub mod builder {
         ) -> Result<ResponseValue<types::UndocumentedJson>, Error<()>> {
             let Self { client, body } = self;
             let body = body.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/site_walks/import_from_walk", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/site_walks/import_from_walk", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -7645,9 +7711,11 @@ pub mod builder {
         pub async fn send(self) -> Result<ResponseValue<types::SiteWalk>, Error<()>> {
             let Self { client, uuid } = self;
             let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/site_walks/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
-                uuid),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/site_walks/{}", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& uuid),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -7702,9 +7770,11 @@ pub mod builder {
         pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, uuid } = self;
             let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/site_walks/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
-                uuid),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/site_walks/{}", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& uuid),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client.client.delete(url).build()?;
@@ -7737,7 +7807,9 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::UndocumentedJson>, Error<()>> {
             let Self { client } = self;
-            let url = format!("{}/version/", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/version/", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client

@@ -447,7 +447,9 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::DatasourcesList>, Error<types::DataApiError>> {
             let Self { client } = self;
-            let url = format!("{}/datasources_list", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/datasources_list", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -535,9 +537,11 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::DataQuery::try_from(v).map_err(|e| e.to_string()))
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/query-data/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
-                datasource_uuid),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/query-data/{}", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& datasource_uuid),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -602,9 +606,11 @@ pub mod builder {
         ) -> Result<ResponseValue<types::DatasourceModel>, Error<types::DataApiError>> {
             let Self { client, datasource_uuid } = self;
             let datasource_uuid = datasource_uuid.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/query-model/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
-                datasource_uuid),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/query-model/{}", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& datasource_uuid),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client

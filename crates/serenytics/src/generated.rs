@@ -11366,7 +11366,9 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::ApiKeyResult>, Error<types::HttpError>> {
             let Self { client } = self;
-            let url = format!("{}/api/api_key", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/api/api_key", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -11461,7 +11463,9 @@ pub mod builder {
             let page = page.map_err(Error::InvalidRequest)?;
             let q = q.map_err(Error::InvalidRequest)?;
             let results_per_page = results_per_page.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/data_source", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/api/data_source", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
                     analytics_auth::hooks::query_param(
@@ -11554,7 +11558,9 @@ pub mod builder {
                     types::DataSourceCreate::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/data_source", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/api/data_source", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -11636,7 +11642,9 @@ pub mod builder {
             let Self { client, s3_object_name, s3_object_type } = self;
             let s3_object_name = s3_object_name.map_err(Error::InvalidRequest)?;
             let s3_object_type = s3_object_type.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/data_source/sign_s3/", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/api/data_source/sign_s3/", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
                     analytics_auth::hooks::query_param(
@@ -11708,9 +11716,11 @@ pub mod builder {
         ) -> Result<ResponseValue<types::DataSource>, Error<types::HttpError>> {
             let Self { client, uuid } = self;
             let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/data_source/{}", client.baseurl,
-                analytics_auth::hooks::PathSegment(& uuid),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/data_source/{}", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& uuid),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -11811,9 +11821,11 @@ pub mod builder {
                     types::DataSourceUpdate::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/data_source/{}", client.baseurl,
-                analytics_auth::hooks::PathSegment(& uuid),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/data_source/{}", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& uuid),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -11882,9 +11894,11 @@ pub mod builder {
         pub async fn send(self) -> Result<ResponseValue<()>, Error<types::HttpError>> {
             let Self { client, uuid } = self;
             let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/data_source/{}", client.baseurl,
-                analytics_auth::hooks::PathSegment(& uuid),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/data_source/{}", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& uuid),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -11983,9 +11997,11 @@ pub mod builder {
                     types::BatchRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/data_source/{}/batch", client.baseurl,
-                analytics_auth::hooks::PathSegment(& uuid),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/data_source/{}/batch", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& uuid),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -12100,9 +12116,11 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/data_source/{}/export_source_data", client.baseurl,
-                analytics_auth::hooks::PathSegment(& uuid),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/data_source/{}/export_source_data", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& uuid),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -12187,9 +12205,11 @@ pub mod builder {
             let Self { client, uuid, body } = self;
             let uuid = uuid.map_err(Error::InvalidRequest)?;
             let body = body.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/data_source/{}/file", client.baseurl,
-                analytics_auth::hooks::PathSegment(& uuid),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/data_source/{}/file", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& uuid),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -12266,9 +12286,11 @@ pub mod builder {
         ) -> Result<ResponseValue<types::StatusResponse>, Error<types::HttpError>> {
             let Self { client, uuid } = self;
             let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/data_source/{}/invalidate_cache", client.baseurl,
-                analytics_auth::hooks::PathSegment(& uuid),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/data_source/{}/invalidate_cache", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& uuid),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -12365,10 +12387,12 @@ pub mod builder {
             let uuid = uuid.map_err(Error::InvalidRequest)?;
             let token = token.map_err(Error::InvalidRequest)?;
             let body = body.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/data_source/{}/push/{}", client.baseurl,
-                analytics_auth::hooks::PathSegment(& uuid),
-                analytics_auth::hooks::PathSegment(& token),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/data_source/{}/push/{}", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& uuid),
+                    analytics_auth::hooks::PathSegment(& token),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -12451,9 +12475,11 @@ pub mod builder {
             let Self { client, uuid, body } = self;
             let uuid = uuid.map_err(Error::InvalidRequest)?;
             let body = body.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/data_source/{}/reload", client.baseurl,
-                analytics_auth::hooks::PathSegment(& uuid),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/data_source/{}/reload", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& uuid),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -12557,9 +12583,11 @@ pub mod builder {
                     types::ReloadFromFileRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/data_source/{}/reload_from_file", client.baseurl,
-                analytics_auth::hooks::PathSegment(& uuid),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/data_source/{}/reload_from_file", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& uuid),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -12661,9 +12689,11 @@ pub mod builder {
                     types::ReloadFromS3Request::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/data_source/{}/reload_from_s3", client.baseurl,
-                analytics_auth::hooks::PathSegment(& uuid),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/data_source/{}/reload_from_s3", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& uuid),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -12734,9 +12764,11 @@ pub mod builder {
         ) -> Result<ResponseValue<types::UndocumentedBody>, Error<types::HttpError>> {
             let Self { client, uuid } = self;
             let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/data_source/{}/reload_users_metadata", client.baseurl,
-                analytics_auth::hooks::PathSegment(& uuid),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/data_source/{}/reload_users_metadata", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& uuid),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -12839,9 +12871,11 @@ pub mod builder {
                     types::UpdateFromFileRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/data_source/{}/update_from_file", client.baseurl,
-                analytics_auth::hooks::PathSegment(& uuid),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/data_source/{}/update_from_file", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& uuid),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -12927,7 +12961,9 @@ pub mod builder {
                     types::EmailRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/email", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/api/email", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -13030,7 +13066,9 @@ pub mod builder {
             let page = page.map_err(Error::InvalidRequest)?;
             let q = q.map_err(Error::InvalidRequest)?;
             let results_per_page = results_per_page.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/folder", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/api/folder", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
                     analytics_auth::hooks::query_param(
@@ -13121,7 +13159,9 @@ pub mod builder {
                     types::FolderCreate::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/folder", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/api/folder", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -13220,9 +13260,11 @@ pub mod builder {
                     types::FormattedDataRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/formatted_data/{}", client.baseurl,
-                analytics_auth::hooks::PathSegment(& uuid),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/formatted_data/{}", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& uuid),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -13317,7 +13359,9 @@ pub mod builder {
                     types::SlackMessageRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/integrations/slack/post_msg", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/api/integrations/slack/post_msg", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -13413,7 +13457,9 @@ pub mod builder {
             let page = page.map_err(Error::InvalidRequest)?;
             let q = q.map_err(Error::InvalidRequest)?;
             let results_per_page = results_per_page.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/script", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/api/script", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
                     analytics_auth::hooks::query_param(
@@ -13504,7 +13550,9 @@ pub mod builder {
                     types::ScriptCreate::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/script", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/api/script", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -13567,9 +13615,11 @@ pub mod builder {
         ) -> Result<ResponseValue<types::Script>, Error<types::HttpError>> {
             let Self { client, uuid } = self;
             let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/script/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
-                uuid),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/script/{}", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& uuid),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -13639,9 +13689,11 @@ pub mod builder {
         ) -> Result<ResponseValue<types::ScriptLogList>, Error<types::HttpError>> {
             let Self { client, uuid } = self;
             let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/script/{}/logs", client.baseurl,
-                analytics_auth::hooks::PathSegment(& uuid),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/script/{}/logs", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& uuid),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -13755,9 +13807,11 @@ pub mod builder {
                     types::ScriptRunRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/script/{}/run", client.baseurl,
-                analytics_auth::hooks::PathSegment(& uuid),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/script/{}/run", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& uuid),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
@@ -13841,9 +13895,11 @@ pub mod builder {
         ) -> Result<ResponseValue<types::ScriptState>, Error<types::HttpError>> {
             let Self { client, uuid } = self;
             let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/script/{}/state", client.baseurl,
-                analytics_auth::hooks::PathSegment(& uuid),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/script/{}/state", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& uuid),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -13913,9 +13969,11 @@ pub mod builder {
         ) -> Result<ResponseValue<types::ScriptStorageData>, Error<types::HttpError>> {
             let Self { client, uuid } = self;
             let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/script/{}/storage", client.baseurl,
-                analytics_auth::hooks::PathSegment(& uuid),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/script/{}/storage", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& uuid),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -13999,9 +14057,11 @@ pub mod builder {
             let Self { client, uuid, body } = self;
             let uuid = uuid.map_err(Error::InvalidRequest)?;
             let body = body.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/script/{}/storage", client.baseurl,
-                analytics_auth::hooks::PathSegment(& uuid),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/script/{}/storage", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& uuid),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -14073,7 +14133,9 @@ pub mod builder {
         ) -> Result<ResponseValue<types::FileS3SignResponse>, Error<types::HttpError>> {
             let Self { client, s3_object_type } = self;
             let s3_object_type = s3_object_type.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/sign_s3_file/", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/api/sign_s3_file/", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
                     client
@@ -14142,9 +14204,11 @@ pub mod builder {
         ) -> Result<ResponseValue<types::Task>, Error<types::HttpError>> {
             let Self { client, task_id } = self;
             let task_id = task_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/task/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
-                task_id),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/task/{}", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& task_id),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -14198,7 +14262,9 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::SessionToken>, Error<types::HttpError>> {
             let Self { client } = self;
-            let url = format!("{}/api/token", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/api/token", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -14274,9 +14340,11 @@ pub mod builder {
             let Self { client, file_uuid, body } = self;
             let file_uuid = file_uuid.map_err(Error::InvalidRequest)?;
             let body = body.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/upload_file/{}", client.baseurl,
-                analytics_auth::hooks::PathSegment(& file_uuid),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/upload_file/{}", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& file_uuid),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -14379,7 +14447,9 @@ pub mod builder {
             let page = page.map_err(Error::InvalidRequest)?;
             let q = q.map_err(Error::InvalidRequest)?;
             let results_per_page = results_per_page.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/user", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/api/user", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
                     analytics_auth::hooks::query_param(
@@ -14468,7 +14538,9 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::UserCreate::try_from(v).map_err(|e| e.to_string()))
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/user", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/api/user", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -14539,7 +14611,9 @@ pub mod builder {
         ) -> Result<ResponseValue<types::User>, Error<types::HttpError>> {
             let Self { client, username } = self;
             let username = username.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/user/byname", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/api/user/byname", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
                     client
@@ -14614,9 +14688,11 @@ pub mod builder {
         ) -> Result<ResponseValue<types::User>, Error<types::HttpError>> {
             let Self { client, uuid } = self;
             let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/user/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
-                uuid),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/user/{}", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& uuid),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -14713,9 +14789,11 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::UserUpdate::try_from(v).map_err(|e| e.to_string()))
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/user/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
-                uuid),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/user/{}", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& uuid),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -14784,9 +14862,11 @@ pub mod builder {
         pub async fn send(self) -> Result<ResponseValue<()>, Error<types::HttpError>> {
             let Self { client, uuid } = self;
             let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/user/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
-                uuid),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/user/{}", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& uuid),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -14889,7 +14969,9 @@ pub mod builder {
             let page = page.map_err(Error::InvalidRequest)?;
             let q = q.map_err(Error::InvalidRequest)?;
             let results_per_page = results_per_page.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/usersgroup", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/api/usersgroup", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
                     analytics_auth::hooks::query_param(
@@ -14966,7 +15048,9 @@ pub mod builder {
         ) -> Result<ResponseValue<types::UsersGroup>, Error<types::HttpError>> {
             let Self { client, name } = self;
             let name = name.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/usersgroup/byname", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/api/usersgroup/byname", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
                     client
@@ -15039,9 +15123,11 @@ pub mod builder {
         pub async fn send(self) -> Result<ResponseValue<()>, Error<types::HttpError>> {
             let Self { client, uuid } = self;
             let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/usersgroup/{}", client.baseurl,
-                analytics_auth::hooks::PathSegment(& uuid),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/usersgroup/{}", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& uuid),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -15142,9 +15228,11 @@ pub mod builder {
                     types::AddUserRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/usersgroup/{}/adduser", client.baseurl,
-                analytics_auth::hooks::PathSegment(& uuid),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/usersgroup/{}/adduser", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& uuid),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -15222,9 +15310,11 @@ pub mod builder {
         ) -> Result<ResponseValue<types::UserList>, Error<types::HttpError>> {
             let Self { client, uuid } = self;
             let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/usersgroup/{}/list_of_users", client.baseurl,
-                analytics_auth::hooks::PathSegment(& uuid),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/usersgroup/{}/list_of_users", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& uuid),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -15323,9 +15413,11 @@ pub mod builder {
                     types::RemoveUserRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/usersgroup/{}/removeuser", client.baseurl,
-                analytics_auth::hooks::PathSegment(& uuid),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/usersgroup/{}/removeuser", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& uuid),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -15436,7 +15528,9 @@ pub mod builder {
             let page = page.map_err(Error::InvalidRequest)?;
             let q = q.map_err(Error::InvalidRequest)?;
             let results_per_page = results_per_page.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/web_app", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/api/web_app", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
                     analytics_auth::hooks::query_param(
@@ -15527,7 +15621,9 @@ pub mod builder {
                     types::WebAppCreate::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/web_app", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/api/web_app", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -15590,9 +15686,11 @@ pub mod builder {
         ) -> Result<ResponseValue<types::WebApp>, Error<types::HttpError>> {
             let Self { client, uuid } = self;
             let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/web_app/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
-                uuid),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/web_app/{}", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& uuid),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -15691,9 +15789,11 @@ pub mod builder {
                     types::WebAppUpdate::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/web_app/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
-                uuid),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/web_app/{}", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& uuid),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -15762,9 +15862,11 @@ pub mod builder {
         pub async fn send(self) -> Result<ResponseValue<()>, Error<types::HttpError>> {
             let Self { client, uuid } = self;
             let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/web_app/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
-                uuid),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/web_app/{}", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& uuid),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -15834,9 +15936,11 @@ pub mod builder {
         ) -> Result<ResponseValue<types::WebApp>, Error<types::HttpError>> {
             let Self { client, uuid } = self;
             let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/web_app/{}/clone", client.baseurl,
-                analytics_auth::hooks::PathSegment(& uuid),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/web_app/{}/clone", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& uuid),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -15941,9 +16045,11 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/web_app/{}/dashboard_variables", client.baseurl,
-                analytics_auth::hooks::PathSegment(& uuid),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/web_app/{}/dashboard_variables", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& uuid),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -16017,9 +16123,11 @@ pub mod builder {
         > {
             let Self { client, uuid } = self;
             let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/web_app/{}/data_sources", client.baseurl,
-                analytics_auth::hooks::PathSegment(& uuid),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/web_app/{}/data_sources", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& uuid),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -16118,9 +16226,11 @@ pub mod builder {
                     types::EmbedRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/web_app/{}/embed", client.baseurl,
-                analytics_auth::hooks::PathSegment(& uuid),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/web_app/{}/embed", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& uuid),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -16222,9 +16332,11 @@ pub mod builder {
                     types::GeneratePdfRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/web_app/{}/generate_pdf", client.baseurl,
-                analytics_auth::hooks::PathSegment(& uuid),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/web_app/{}/generate_pdf", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& uuid),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -16324,9 +16436,11 @@ pub mod builder {
                     types::ShareRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/web_app/{}/sharings", client.baseurl,
-                analytics_auth::hooks::PathSegment(& uuid),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/web_app/{}/sharings", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& uuid),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client

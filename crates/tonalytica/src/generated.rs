@@ -14680,7 +14680,9 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<::std::vec::Vec<types::Alert>>, Error<types::Error>> {
             let Self { client } = self;
-            let url = format!("{}/api/alerts", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/api/alerts", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -14762,7 +14764,9 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::AlertCreate::try_from(v).map_err(|e| e.to_string()))
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/alerts", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/api/alerts", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -14844,9 +14848,11 @@ pub mod builder {
         ) -> Result<ResponseValue<types::Alert>, Error<types::Error>> {
             let Self { client, alert_id } = self;
             let alert_id = alert_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/alerts/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
-                alert_id),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/alerts/{}", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& alert_id),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -14941,9 +14947,11 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::AlertUpdate::try_from(v).map_err(|e| e.to_string()))
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/alerts/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
-                alert_id),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/alerts/{}", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& alert_id),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -15019,9 +15027,11 @@ pub mod builder {
         ) -> Result<ResponseValue<types::JsonNull>, Error<types::Error>> {
             let Self { client, alert_id } = self;
             let alert_id = alert_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/alerts/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
-                alert_id),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/alerts/{}", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& alert_id),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -15075,7 +15085,9 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::PublicConfig>, Error<types::Error>> {
             let Self { client } = self;
-            let url = format!("{}/api/config", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/api/config", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -15201,7 +15213,9 @@ pub mod builder {
             let page_size = page_size.map_err(Error::InvalidRequest)?;
             let q = q.map_err(Error::InvalidRequest)?;
             let tags = tags.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/dashboards", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/api/dashboards", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
                     analytics_auth::hooks::query_param(
@@ -15316,7 +15330,9 @@ pub mod builder {
                     types::DashboardCreate::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/dashboards", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/api/dashboards", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -15465,7 +15481,9 @@ pub mod builder {
             let page_size = page_size.map_err(Error::InvalidRequest)?;
             let q = q.map_err(Error::InvalidRequest)?;
             let tags = tags.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/dashboards/favorites", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/api/dashboards/favorites", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
                     analytics_auth::hooks::query_param(
@@ -15620,7 +15638,9 @@ pub mod builder {
             let page_size = page_size.map_err(Error::InvalidRequest)?;
             let q = q.map_err(Error::InvalidRequest)?;
             let tags = tags.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/dashboards/my", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/api/dashboards/my", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
                     analytics_auth::hooks::query_param(
@@ -15719,9 +15739,11 @@ pub mod builder {
         ) -> Result<ResponseValue<types::PublicDashboard>, Error<types::Error>> {
             let Self { client, token } = self;
             let token = token.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/dashboards/public/{}", client.baseurl,
-                analytics_auth::hooks::PathSegment(& token),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/dashboards/public/{}", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& token),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -15775,7 +15797,9 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::TagList>, Error<types::Error>> {
             let Self { client } = self;
-            let url = format!("{}/api/dashboards/tags", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/api/dashboards/tags", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -15858,9 +15882,11 @@ pub mod builder {
             let Self { client, dashboard_id, legacy } = self;
             let dashboard_id = dashboard_id.map_err(Error::InvalidRequest)?;
             let legacy = legacy.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/dashboards/{}", client.baseurl,
-                analytics_auth::hooks::PathSegment(& dashboard_id),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/dashboards/{}", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& dashboard_id),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
@@ -15972,9 +15998,11 @@ pub mod builder {
                     types::DashboardUpdate::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/dashboards/{}", client.baseurl,
-                analytics_auth::hooks::PathSegment(& dashboard_id),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/dashboards/{}", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& dashboard_id),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -16064,9 +16092,11 @@ pub mod builder {
         ) -> Result<ResponseValue<types::Dashboard>, Error<types::Error>> {
             let Self { client, dashboard_id } = self;
             let dashboard_id = dashboard_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/dashboards/{}", client.baseurl,
-                analytics_auth::hooks::PathSegment(& dashboard_id),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/dashboards/{}", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& dashboard_id),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -16141,9 +16171,11 @@ pub mod builder {
         ) -> Result<ResponseValue<types::JsonNull>, Error<types::Error>> {
             let Self { client, dashboard_id } = self;
             let dashboard_id = dashboard_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/dashboards/{}/favorite", client.baseurl,
-                analytics_auth::hooks::PathSegment(& dashboard_id),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/dashboards/{}/favorite", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& dashboard_id),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -16204,9 +16236,11 @@ pub mod builder {
         ) -> Result<ResponseValue<types::JsonNull>, Error<types::Error>> {
             let Self { client, dashboard_id } = self;
             let dashboard_id = dashboard_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/dashboards/{}/favorite", client.baseurl,
-                analytics_auth::hooks::PathSegment(& dashboard_id),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/dashboards/{}/favorite", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& dashboard_id),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -16267,9 +16301,11 @@ pub mod builder {
         ) -> Result<ResponseValue<types::DashboardShare>, Error<types::Error>> {
             let Self { client, dashboard_id } = self;
             let dashboard_id = dashboard_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/dashboards/{}/share", client.baseurl,
-                analytics_auth::hooks::PathSegment(& dashboard_id),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/dashboards/{}/share", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& dashboard_id),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -16344,9 +16380,11 @@ pub mod builder {
         ) -> Result<ResponseValue<types::JsonNull>, Error<types::Error>> {
             let Self { client, dashboard_id } = self;
             let dashboard_id = dashboard_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/dashboards/{}/share", client.baseurl,
-                analytics_auth::hooks::PathSegment(& dashboard_id),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/dashboards/{}/share", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& dashboard_id),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -16410,7 +16448,9 @@ pub mod builder {
             Error<types::Error>,
         > {
             let Self { client } = self;
-            let url = format!("{}/api/data_sources", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/api/data_sources", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -16496,7 +16536,9 @@ pub mod builder {
                     types::DataSourceCreate::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/data_sources", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/api/data_sources", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -16573,9 +16615,11 @@ pub mod builder {
         ) -> Result<ResponseValue<types::DataSourceDetail>, Error<types::Error>> {
             let Self { client, data_source_id } = self;
             let data_source_id = data_source_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/data_sources/{}", client.baseurl,
-                analytics_auth::hooks::PathSegment(& data_source_id),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/data_sources/{}", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& data_source_id),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -16664,9 +16708,11 @@ pub mod builder {
             let Self { client, data_source_id, refresh } = self;
             let data_source_id = data_source_id.map_err(Error::InvalidRequest)?;
             let refresh = refresh.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/data_sources/{}/schema", client.baseurl,
-                analytics_auth::hooks::PathSegment(& data_source_id),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/data_sources/{}/schema", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& data_source_id),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
@@ -16742,9 +16788,11 @@ pub mod builder {
         ) -> Result<ResponseValue<types::JobEnvelope>, Error<types::Error>> {
             let Self { client, job_id } = self;
             let job_id = job_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/jobs/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
-                job_id),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/jobs/{}", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& job_id),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -16814,9 +16862,11 @@ pub mod builder {
         ) -> Result<ResponseValue<types::JsonNull>, Error<types::Error>> {
             let Self { client, job_id } = self;
             let job_id = job_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/jobs/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
-                job_id),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/jobs/{}", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& job_id),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -16950,7 +17000,9 @@ pub mod builder {
             let page_size = page_size.map_err(Error::InvalidRequest)?;
             let q = q.map_err(Error::InvalidRequest)?;
             let tags = tags.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/queries", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/api/queries", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
                     analytics_auth::hooks::query_param(
@@ -17061,7 +17113,9 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::QueryCreate::try_from(v).map_err(|e| e.to_string()))
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/queries", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/api/queries", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -17210,7 +17264,9 @@ pub mod builder {
             let page_size = page_size.map_err(Error::InvalidRequest)?;
             let q = q.map_err(Error::InvalidRequest)?;
             let tags = tags.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/queries/archive", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/api/queries/archive", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
                     analytics_auth::hooks::query_param(
@@ -17373,7 +17429,9 @@ pub mod builder {
             let page_size = page_size.map_err(Error::InvalidRequest)?;
             let q = q.map_err(Error::InvalidRequest)?;
             let tags = tags.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/queries/favorites", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/api/queries/favorites", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
                     analytics_auth::hooks::query_param(
@@ -17475,7 +17533,9 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::QueryText::try_from(v).map_err(|e| e.to_string()))
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/queries/format", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/api/queries/format", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -17609,7 +17669,9 @@ pub mod builder {
             let page_size = page_size.map_err(Error::InvalidRequest)?;
             let q = q.map_err(Error::InvalidRequest)?;
             let tags = tags.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/queries/my", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/api/queries/my", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
                     analytics_auth::hooks::query_param(
@@ -17694,7 +17756,9 @@ pub mod builder {
             Error<types::Error>,
         > {
             let Self { client } = self;
-            let url = format!("{}/api/queries/recent", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/api/queries/recent", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -17783,7 +17847,9 @@ pub mod builder {
             let Self { client, include_drafts, q } = self;
             let include_drafts = include_drafts.map_err(Error::InvalidRequest)?;
             let q = q.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/queries/search", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/api/queries/search", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
                     analytics_auth::hooks::query_param(
@@ -17846,7 +17912,9 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::TagList>, Error<types::Error>> {
             let Self { client } = self;
-            let url = format!("{}/api/queries/tags", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/api/queries/tags", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -17906,9 +17974,11 @@ pub mod builder {
         ) -> Result<ResponseValue<types::Query>, Error<types::Error>> {
             let Self { client, query_id } = self;
             let query_id = query_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/queries/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
-                query_id),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/queries/{}", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& query_id),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -18003,9 +18073,11 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::QueryUpdate::try_from(v).map_err(|e| e.to_string()))
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/queries/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
-                query_id),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/queries/{}", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& query_id),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -18095,9 +18167,11 @@ pub mod builder {
         ) -> Result<ResponseValue<types::JsonNull>, Error<types::Error>> {
             let Self { client, query_id } = self;
             let query_id = query_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/queries/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
-                query_id),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/queries/{}", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& query_id),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -18165,9 +18239,11 @@ pub mod builder {
         ) -> Result<ResponseValue<types::JsonNull>, Error<types::Error>> {
             let Self { client, query_id } = self;
             let query_id = query_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/queries/{}/favorite", client.baseurl,
-                analytics_auth::hooks::PathSegment(& query_id),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/queries/{}/favorite", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& query_id),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -18235,9 +18311,11 @@ pub mod builder {
         ) -> Result<ResponseValue<types::JsonNull>, Error<types::Error>> {
             let Self { client, query_id } = self;
             let query_id = query_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/queries/{}/favorite", client.baseurl,
-                analytics_auth::hooks::PathSegment(& query_id),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/queries/{}/favorite", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& query_id),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -18305,9 +18383,11 @@ pub mod builder {
         ) -> Result<ResponseValue<types::Query>, Error<types::Error>> {
             let Self { client, query_id } = self;
             let query_id = query_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/queries/{}/fork", client.baseurl,
-                analytics_auth::hooks::PathSegment(& query_id),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/queries/{}/fork", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& query_id),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -18389,10 +18469,12 @@ pub mod builder {
             let Self { client, query_id, job_id } = self;
             let query_id = query_id.map_err(Error::InvalidRequest)?;
             let job_id = job_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/queries/{}/jobs/{}", client.baseurl,
-                analytics_auth::hooks::PathSegment(& query_id),
-                analytics_auth::hooks::PathSegment(& job_id),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/queries/{}/jobs/{}", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& query_id),
+                    analytics_auth::hooks::PathSegment(& job_id),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -18492,9 +18574,11 @@ pub mod builder {
             let Self { client, query_id, parameter_values } = self;
             let query_id = query_id.map_err(Error::InvalidRequest)?;
             let parameter_values = parameter_values.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/queries/{}/refresh", client.baseurl,
-                analytics_auth::hooks::PathSegment(& query_id),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/queries/{}/refresh", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& query_id),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
@@ -18575,9 +18659,11 @@ pub mod builder {
         ) -> Result<ResponseValue<types::Query>, Error<types::Error>> {
             let Self { client, query_id } = self;
             let query_id = query_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/queries/{}/regenerate_api_key", client.baseurl,
-                analytics_auth::hooks::PathSegment(& query_id),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/queries/{}/regenerate_api_key", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& query_id),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -18645,9 +18731,11 @@ pub mod builder {
         ) -> Result<ResponseValue<types::QueryResultEnvelope>, Error<types::Error>> {
             let Self { client, query_id } = self;
             let query_id = query_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/queries/{}/results", client.baseurl,
-                analytics_auth::hooks::PathSegment(& query_id),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/queries/{}/results", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& query_id),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -18749,9 +18837,11 @@ pub mod builder {
                     types::ExecuteQueryRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/queries/{}/results", client.baseurl,
-                analytics_auth::hooks::PathSegment(& query_id),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/queries/{}/results", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& query_id),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -18827,9 +18917,11 @@ pub mod builder {
         ) -> Result<ResponseValue<ByteStream>, Error<types::Error>> {
             let Self { client, query_id } = self;
             let query_id = query_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/queries/{}/results.csv", client.baseurl,
-                analytics_auth::hooks::PathSegment(& query_id),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/queries/{}/results.csv", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& query_id),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client.client.get(url).build()?;
@@ -18890,9 +18982,11 @@ pub mod builder {
         ) -> Result<ResponseValue<types::QueryResultEnvelope>, Error<types::Error>> {
             let Self { client, query_id } = self;
             let query_id = query_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/queries/{}/results.json", client.baseurl,
-                analytics_auth::hooks::PathSegment(& query_id),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/queries/{}/results.json", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& query_id),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -18960,9 +19054,11 @@ pub mod builder {
         ) -> Result<ResponseValue<ByteStream>, Error<types::Error>> {
             let Self { client, query_id } = self;
             let query_id = query_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/queries/{}/results.tsv", client.baseurl,
-                analytics_auth::hooks::PathSegment(& query_id),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/queries/{}/results.tsv", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& query_id),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client.client.get(url).build()?;
@@ -19023,9 +19119,11 @@ pub mod builder {
         ) -> Result<ResponseValue<ByteStream>, Error<types::Error>> {
             let Self { client, query_id } = self;
             let query_id = query_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/queries/{}/results.xlsx", client.baseurl,
-                analytics_auth::hooks::PathSegment(& query_id),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/queries/{}/results.xlsx", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& query_id),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client.client.get(url).build()?;
@@ -19100,10 +19198,12 @@ pub mod builder {
             let Self { client, query_id, query_result_id } = self;
             let query_id = query_id.map_err(Error::InvalidRequest)?;
             let query_result_id = query_result_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/queries/{}/results/{}.csv", client.baseurl,
-                analytics_auth::hooks::PathSegment(& query_id),
-                analytics_auth::hooks::PathSegment(& query_result_id),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/queries/{}/results/{}.csv", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& query_id),
+                    analytics_auth::hooks::PathSegment(& query_result_id),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client.client.get(url).build()?;
@@ -19178,10 +19278,12 @@ pub mod builder {
             let Self { client, query_id, query_result_id } = self;
             let query_id = query_id.map_err(Error::InvalidRequest)?;
             let query_result_id = query_result_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/queries/{}/results/{}.json", client.baseurl,
-                analytics_auth::hooks::PathSegment(& query_id),
-                analytics_auth::hooks::PathSegment(& query_result_id),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/queries/{}/results/{}.json", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& query_id),
+                    analytics_auth::hooks::PathSegment(& query_result_id),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -19263,10 +19365,12 @@ pub mod builder {
             let Self { client, query_id, query_result_id } = self;
             let query_id = query_id.map_err(Error::InvalidRequest)?;
             let query_result_id = query_result_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/queries/{}/results/{}.tsv", client.baseurl,
-                analytics_auth::hooks::PathSegment(& query_id),
-                analytics_auth::hooks::PathSegment(& query_result_id),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/queries/{}/results/{}.tsv", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& query_id),
+                    analytics_auth::hooks::PathSegment(& query_result_id),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client.client.get(url).build()?;
@@ -19341,10 +19445,12 @@ pub mod builder {
             let Self { client, query_id, query_result_id } = self;
             let query_id = query_id.map_err(Error::InvalidRequest)?;
             let query_result_id = query_result_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/queries/{}/results/{}.xlsx", client.baseurl,
-                analytics_auth::hooks::PathSegment(& query_id),
-                analytics_auth::hooks::PathSegment(& query_result_id),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/queries/{}/results/{}.xlsx", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& query_id),
+                    analytics_auth::hooks::PathSegment(& query_result_id),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client.client.get(url).build()?;
@@ -19456,7 +19562,9 @@ pub mod builder {
                     types::AdhocQueryRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/query_results", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/api/query_results", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
                     client
@@ -19553,9 +19661,11 @@ pub mod builder {
         ) -> Result<ResponseValue<types::QueryResultEnvelope>, Error<types::Error>> {
             let Self { client, query_result_id } = self;
             let query_result_id = query_result_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/query_results/{}", client.baseurl,
-                analytics_auth::hooks::PathSegment(& query_result_id),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/query_results/{}", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& query_result_id),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -19625,9 +19735,11 @@ pub mod builder {
         ) -> Result<ResponseValue<ByteStream>, Error<types::Error>> {
             let Self { client, query_result_id } = self;
             let query_result_id = query_result_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/query_results/{}.csv", client.baseurl,
-                analytics_auth::hooks::PathSegment(& query_result_id),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/query_results/{}.csv", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& query_result_id),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client.client.get(url).build()?;
@@ -19690,9 +19802,11 @@ pub mod builder {
         ) -> Result<ResponseValue<types::QueryResultEnvelope>, Error<types::Error>> {
             let Self { client, query_result_id } = self;
             let query_result_id = query_result_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/query_results/{}.json", client.baseurl,
-                analytics_auth::hooks::PathSegment(& query_result_id),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/query_results/{}.json", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& query_result_id),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -19762,9 +19876,11 @@ pub mod builder {
         ) -> Result<ResponseValue<ByteStream>, Error<types::Error>> {
             let Self { client, query_result_id } = self;
             let query_result_id = query_result_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/query_results/{}.tsv", client.baseurl,
-                analytics_auth::hooks::PathSegment(& query_result_id),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/query_results/{}.tsv", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& query_result_id),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client.client.get(url).build()?;
@@ -19827,9 +19943,11 @@ pub mod builder {
         ) -> Result<ResponseValue<ByteStream>, Error<types::Error>> {
             let Self { client, query_result_id } = self;
             let query_result_id = query_result_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/query_results/{}.xlsx", client.baseurl,
-                analytics_auth::hooks::PathSegment(& query_result_id),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/query_results/{}.xlsx", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& query_result_id),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client.client.get(url).build()?;
@@ -19876,7 +19994,9 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::Session>, Error<types::Error>> {
             let Self { client } = self;
-            let url = format!("{}/api/session", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/api/session", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -20012,7 +20132,9 @@ pub mod builder {
             let page_size = page_size.map_err(Error::InvalidRequest)?;
             let pending = pending.map_err(Error::InvalidRequest)?;
             let q = q.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/users", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/api/users", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = analytics_auth::hooks::query_param(
                     analytics_auth::hooks::query_param(
@@ -20119,9 +20241,11 @@ pub mod builder {
         ) -> Result<ResponseValue<types::User>, Error<types::Error>> {
             let Self { client, user_id } = self;
             let user_id = user_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/users/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
-                user_id),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/users/{}", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& user_id),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -20189,9 +20313,11 @@ pub mod builder {
         ) -> Result<ResponseValue<types::User>, Error<types::Error>> {
             let Self { client, user_id } = self;
             let user_id = user_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/users/{}/disable", client.baseurl,
-                analytics_auth::hooks::PathSegment(& user_id),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/users/{}/disable", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& user_id),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -20285,7 +20411,9 @@ pub mod builder {
                     types::VisualizationCreate::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/visualizations", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/api/visualizations", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -20402,9 +20530,11 @@ pub mod builder {
                     types::VisualizationUpdate::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/visualizations/{}", client.baseurl,
-                analytics_auth::hooks::PathSegment(& visualization_id),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/visualizations/{}", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& visualization_id),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -20482,9 +20612,11 @@ pub mod builder {
         ) -> Result<ResponseValue<types::JsonNull>, Error<types::Error>> {
             let Self { client, visualization_id } = self;
             let visualization_id = visualization_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/visualizations/{}", client.baseurl,
-                analytics_auth::hooks::PathSegment(& visualization_id),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/visualizations/{}", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& visualization_id),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -20569,7 +20701,9 @@ pub mod builder {
                     types::WidgetCreate::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/api/widgets", client.baseurl,);
+            let url = analytics_auth::hooks::url(
+                format_args!("{}/api/widgets", client.baseurl,),
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -20680,9 +20814,11 @@ pub mod builder {
                     types::WidgetUpdate::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/widgets/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
-                widget_id),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/widgets/{}", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& widget_id),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
@@ -20758,9 +20894,11 @@ pub mod builder {
         ) -> Result<ResponseValue<types::JsonNull>, Error<types::Error>> {
             let Self { client, widget_id } = self;
             let widget_id = widget_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/api/widgets/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
-                widget_id),
+            let url = analytics_auth::hooks::url(
+                format_args!(
+                    "{}/api/widgets/{}", client.baseurl,
+                    analytics_auth::hooks::PathSegment(& widget_id),
+                ),
             );
             #[allow(unused_mut)]
             let mut request = client
