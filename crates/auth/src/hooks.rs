@@ -160,13 +160,16 @@ async fn authorize_operation(
 /// a renewable credential — one renewal and resend. Error bodies are then read, up to
 /// [`ERROR_BODY_LIMIT`]; streamed bodies are watched for stalls; JSON bodies are left to
 /// [`decode`]. Errors never carry the URL, which may hold a query-string key.
-pub async fn exec(
-    client: &reqwest::Client,
-    auth: &Auth,
-    api: &ApiDescription,
-    operation_id: &str,
+///
+/// The request is held in one place for the whole call (the future every call awaits and moves
+/// stays small: async functions keep each by-value argument twice).
+pub fn exec<'a>(
+    client: &'a reqwest::Client,
+    auth: &'a Auth,
+    api: &'a ApiDescription,
+    operation_id: &'a str,
     request: Request,
-) -> reqwest::Result<Response> {
+) -> impl std::future::Future<Output = reqwest::Result<Response>> + Send + 'a {
     let operation = api.operation(operation_id);
     let span = tracing::debug_span!(
         "api_request",
@@ -179,6 +182,7 @@ pub async fn exec(
         duration_ms = tracing::field::Empty,
     );
     let recorder = span.clone();
+    let mut request = request;
     async move {
         // Nothing is recorded (or timed) unless a subscriber wants the span.
         let started = (!recorder.is_disabled()).then(tokio::time::Instant::now);
@@ -186,16 +190,20 @@ pub async fn exec(
         // Boxed: only renewable credentials keep a copy, and the future stays small without.
         let renewal = renewable.and_then(|_| request.try_clone().map(Box::new));
         let idempotent = operation.is_some_and(|o| o.is_idempotent());
-        let mut response = send(client, auth, idempotent, request, &recorder).await?;
+        let mut response = send(client, auth, idempotent, &mut request, &recorder).await?;
 
-        if let Some((authorizer, mut again)) = renewable.zip(renewal) {
+        if let Some((authorizer, again)) = renewable.zip(renewal) {
             let status = response.status();
             if matches!(status.as_u16(), 401 | 403)
                 && authorizer.renew(status, &again).await.unwrap_or(false)
             {
                 // The renewed credential replaces the old one in place.
-                if authorize(auth, api, operation_id, &mut again).await.is_ok() {
-                    response = send(client, auth, idempotent, *again, &recorder).await?;
+                request = *again;
+                if authorize(auth, api, operation_id, &mut request)
+                    .await
+                    .is_ok()
+                {
+                    response = send(client, auth, idempotent, &mut request, &recorder).await?;
                 }
             }
         }
@@ -206,7 +214,9 @@ pub async fn exec(
 
         let stall_timeout = auth.transport().body_limits().stall_timeout;
         if !response.status().is_success() {
-            Ok(buffer_error_body(response, stall_timeout).await)
+            // Boxed: the error path's future would otherwise set the size of every call's future.
+            let buffering = Box::pin(buffer_error_body(response, stall_timeout));
+            Ok(buffering.await)
         } else if operation.is_some_and(|o| o.streams_body) {
             Ok(body::watch(response, stall_timeout))
         } else {
@@ -214,32 +224,41 @@ pub async fn exec(
         }
     }
     .instrument(span)
-    .await
 }
 
 /// Reads a JSON body within the client's body limits and decodes it, as progenitor's
 /// `ResponseValue::from_response` does without limits (xtask puts calls to this in its place).
 /// A body limit comes back as `ResponseBodyError` carrying a [`crate::BodyError`].
-pub async fn decode<T: serde::de::DeserializeOwned, E>(
-    auth: &Auth,
-    mut response: Response,
-) -> Result<ResponseValue<T>, progenitor_client::Error<E>> {
+pub fn decode<'a, T, E>(
+    auth: &'a Auth,
+    response: Response,
+) -> impl std::future::Future<Output = Result<ResponseValue<T>, progenitor_client::Error<E>>> + 'a
+where
+    T: serde::de::DeserializeOwned + 'a,
+    E: 'a,
+{
     use progenitor_client::Error;
-    let body = match body::read(&mut response, auth.transport().body_limits()).await {
-        Ok(body) => body,
-        Err(ReadError::Transport(e)) => return Err(Error::ResponseBodyError(e)),
-        Err(ReadError::Limit(limit)) => {
-            return Err(match body::into_reqwest_error(limit).await {
-                Ok(e) => Error::ResponseBodyError(e),
-                Err(limit) => Error::Custom(limit.to_string()),
-            })
-        }
-    };
-    let inner =
-        serde_json::from_slice(&body).map_err(|e| Error::InvalidResponsePayload(body, e))?;
-    let status = response.status();
-    let headers = std::mem::take(response.headers_mut());
-    Ok(ResponseValue::new(inner, status, headers))
+    // A plain function returning the future: an async one would hold the response twice.
+    let mut response = response;
+    async move {
+        let body = match body::read(&mut response, auth.transport().body_limits()).await {
+            Ok(body) => body,
+            Err(ReadError::Transport(e)) => return Err(Error::ResponseBodyError(e)),
+            Err(ReadError::Limit(limit)) => {
+                // Boxed: an error path that would otherwise double the future of every call.
+                let converting = Box::pin(body::into_reqwest_error(limit));
+                return Err(match converting.await {
+                    Ok(e) => Error::ResponseBodyError(e),
+                    Err(limit) => Error::Custom(limit.to_string()),
+                });
+            }
+        };
+        let inner =
+            serde_json::from_slice(&body).map_err(|e| Error::InvalidResponsePayload(body, e))?;
+        let status = response.status();
+        let headers = std::mem::take(response.headers_mut());
+        Ok(ResponseValue::new(inner, status, headers))
+    }
 }
 
 /// Reads a whole body within the client's body limits, for helpers that decode it themselves.
@@ -252,14 +271,15 @@ pub async fn read_body<E>(auth: &Auth, mut response: Response) -> Result<Bytes, 
         })
 }
 
-/// One logical send: waits for the credential's rate limiter (if any) before every attempt and
-/// retries transient failures as the retry policy and budget allow. A request whose body cannot
-/// be cloned (a stream) is sent once.
+/// One logical send of `request`: waits for the credential's rate limiter (if any) before every
+/// attempt and retries transient failures as the retry policy and budget allow. A request whose
+/// body cannot be copied (a stream) is sent once. Afterwards `request` holds a copy (or, after the
+/// last attempt, only its method and URL).
 async fn send(
     client: &reqwest::Client,
     auth: &Auth,
     idempotent: bool,
-    mut request: Request,
+    request: &mut Request,
     span: &tracing::Span,
 ) -> reqwest::Result<Response> {
     let transport = auth.transport();
@@ -284,25 +304,27 @@ async fn send(
             limiter.acquire().await;
         }
         span.record("attempt", retries + 1);
-        // The original goes out and a copy stays for the next attempt; the last attempt (or a
-        // body that cannot be copied) sends what is left. Only one request is held at a time,
-        // which keeps the future that every call moves around small. The original goes first
-        // because its header map has room for the headers reqwest adds; a copy's has none.
-        // (Matched in place, so that the copy takes no room in the future once it is sent.)
-        let pending = match (retries < policy.max_retries)
-            .then(|| copy_for_retry(&request))
+        // The request goes out and a copy takes its place for the next attempt. The original goes
+        // first because its header map has room for the headers reqwest adds; a copy's has none.
+        // (Matched by value, not borrowed: a borrowed local keeps its room in the future.)
+        let (last, stand_in) = match (retries < policy.max_retries)
+            .then(|| copy_for_retry(request))
             .flatten()
         {
-            Some(copy) => client.execute(std::mem::replace(&mut request, copy)),
-            None => {
-                let result = client.execute(request).await.map_err(|e| e.without_url());
-                settle(budget, &result);
-                return result;
-            }
+            Some(copy) => (false, copy),
+            None => (
+                true,
+                Request::new(request.method().clone(), request.url().clone()),
+            ),
         };
-        let result = pending.await.map_err(|e| e.without_url());
+        let outgoing = std::mem::replace(request, stand_in);
+        let result = client.execute(outgoing).await.map_err(|e| e.without_url());
         let attempt = settle(budget, &result);
-        if attempt == Attempt::Final || !attempt.may_retry(idempotent) || !budget.allows_retry() {
+        if last
+            || attempt == Attempt::Final
+            || !attempt.may_retry(idempotent)
+            || !budget.allows_retry()
+        {
             return result;
         }
         let server_wait = result.as_ref().ok().and_then(|r| retry_after(r.headers()));
