@@ -1,19 +1,14 @@
 //! Requests per second of each generated client against raw `reqwest` + `serde_json` on the same
 //! loopback server, with the same HTTP client, credential header and response type: sequential
 //! calls, and 32 calls in flight. The raw side formats each request's URL, as a caller with an id
-//! must, but does not check the id.
-//!
-//! Each side runs in processes of its own, raw and generated alternating, [`PROCESSES`] of each:
-//! run in one process, either side's rounds changed the other's (an A/A run of the generated
-//! client against itself measured 1.00, while raw ran faster after generated rounds than it ran
-//! alone). A process warms up (connections included) and then times rounds of calls; its rate is
-//! that of its median round, and a side's rate is the median over its processes.
+//! must, but does not check the id. Raw and generated alternate in rounds so that drift hits both,
+//! and each side's rate is that of its median round.
 //!
 //! ```sh
 //! cargo bench -p client-benches --bench throughput [-- N]   # N requests per side (default 4000)
 //! ```
 //! `THROUGHPUT_ONLY=<part of a name>` compares only the clients whose name contains it;
-//! `THROUGHPUT_ROUNDS=1` also prints each process's rate.
+//! `THROUGHPUT_ROUNDS=1` also prints the rate of every round.
 //! `CLIENT_OVERHEAD_ONLY=raw|generated` runs only one API's calls, for callgrind: MONARC's, or
 //! `CLIENT_OVERHEAD_API=tonalytica|scanalytics`; sequential, or 32 in flight with
 //! `CLIENT_OVERHEAD_CONCURRENT=1`.
@@ -25,12 +20,6 @@ use std::time::{Duration, Instant};
 
 use client_benches::{median, result, serve_on_own_thread, Answer};
 use futures::StreamExt;
-
-/// Processes per side.
-const PROCESSES: usize = 5;
-
-/// Set in a child process: the side it measures.
-const SIDE: &str = "THROUGHPUT_SIDE";
 
 const BLOCK: usize = 100;
 const CONCURRENCY: usize = 32;
@@ -50,11 +39,6 @@ fn main() {
         .skip(1)
         .find_map(|a| a.parse().ok())
         .unwrap_or(4000);
-    let child = std::env::var(SIDE).is_ok() || std::env::var_os("CLIENT_OVERHEAD_ONLY").is_some();
-    if !child {
-        run_processes(requests);
-        return;
-    }
     // The client on this thread, the server on another: one core each.
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -168,6 +152,9 @@ async fn run(n: usize) {
         return;
     }
 
+    println!(
+        "requests/s on loopback, {n} requests per side, generated client vs reqwest + serde_json:"
+    );
     {
         let c = monarc_stats::Client::new_with_client(
             &format!("{base}/api/v2"),
@@ -317,9 +304,9 @@ impl analytics_auth::Authorizer for StaticBearer {
     }
 }
 
-/// In a child process: sequential and 32-in-flight requests/s of the side it measures, as
-/// `RATE<TAB>name<TAB>mode<TAB>side<TAB>rate` lines. The rate is that of the median round, so that a
-/// pause of the machine in one round does not decide it.
+/// Sequential and 32-in-flight requests/s of both sides, in alternating rounds. Each side's rate
+/// comes from its median round, so that a pause of the machine in one round (another process, a
+/// page fault storm) does not decide the ratio.
 async fn compare<G, GF, R, RF>(name: &str, n: usize, generated: G, raw: R)
 where
     G: Fn() -> GF,
@@ -330,99 +317,40 @@ where
     if std::env::var("THROUGHPUT_ONLY").is_ok_and(|only| !name.contains(&only)) {
         return;
     }
-    match std::env::var(SIDE).as_deref() {
-        Ok("generated") => measure(name, n, "generated", generated).await,
-        _ => measure(name, n, "raw", raw).await,
-    }
-}
-
-async fn measure<F: Fn() -> Fut, Fut: Future<Output = ()>>(
-    name: &str,
-    n: usize,
-    side: &str,
-    call: F,
-) {
     for _ in 0..200 {
-        call().await;
+        generated().await;
+        raw().await;
     }
-    let mut times = Vec::new();
-    for _ in 0..n.div_ceil(BLOCK) {
-        times.push(sequential(&call).await);
+    let (mut t_generated, mut t_raw) = (Vec::new(), Vec::new());
+    for round in 0..n.div_ceil(BLOCK) {
+        // Which side goes first alternates too.
+        if round % 2 == 1 {
+            t_generated.push(sequential(&generated).await);
+        }
+        t_raw.push(sequential(&raw).await);
+        if round % 2 == 0 {
+            t_generated.push(sequential(&generated).await);
+        }
     }
-    println!(
-        "RATE\t{name}\tsequential\t{side}\t{}",
-        BLOCK as f64 / median(times).as_secs_f64()
-    );
+    report(name, "sequential", BLOCK, t_raw, t_generated);
+
     // The pool grows from one connection to 32 in the first concurrent rounds; connecting is not
     // what is measured.
     for _ in 0..2 {
-        concurrent(&call).await;
+        concurrent(&generated).await;
+        concurrent(&raw).await;
     }
-    let mut times = Vec::new();
-    for _ in 0..n.div_ceil(CONCURRENT_ROUND).max(3) {
-        times.push(concurrent(&call).await);
-    }
-    println!(
-        "RATE\t{name}\t32 concurrent\t{side}\t{}",
-        CONCURRENT_ROUND as f64 / median(times).as_secs_f64()
-    );
-}
-
-/// The parent: [`PROCESSES`] child processes per side, alternating (the side that starts
-/// alternates too), each measuring every client; then one line per client and mode.
-fn run_processes(n: usize) {
-    println!(
-        "requests/s on loopback, {n} requests per side in {PROCESSES} processes each, generated client vs reqwest + serde_json:"
-    );
-    let exe = std::env::current_exe().unwrap();
-    let per_process = n.div_ceil(PROCESSES).to_string();
-    // (name, mode) in the order the children print them, and every rate of each side.
-    let mut order: Vec<(String, String)> = Vec::new();
-    let mut rates: std::collections::HashMap<(String, String, String), Vec<f64>> =
-        std::collections::HashMap::new();
-    for process in 0..PROCESSES {
-        let sides = if process % 2 == 0 {
-            ["raw", "generated"]
-        } else {
-            ["generated", "raw"]
-        };
-        for side in sides {
-            let out = std::process::Command::new(&exe)
-                .arg(&per_process)
-                .env(SIDE, side)
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "{side} process failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            for line in String::from_utf8_lossy(&out.stdout).lines() {
-                let fields: Vec<&str> = line.split('\t').collect();
-                let ["RATE", name, mode, side, rate] = fields[..] else {
-                    continue;
-                };
-                let key = (name.to_string(), mode.to_string());
-                if !order.contains(&key) {
-                    order.push(key);
-                }
-                let rate: f64 = rate.parse().unwrap();
-                rates
-                    .entry((name.into(), mode.into(), side.into()))
-                    .or_default()
-                    .push(rate);
-            }
+    let (mut t_generated, mut t_raw) = (Vec::new(), Vec::new());
+    for round in 0..n.div_ceil(CONCURRENT_ROUND).max(5) {
+        if round % 2 == 1 {
+            t_generated.push(concurrent(&generated).await);
+        }
+        t_raw.push(concurrent(&raw).await);
+        if round % 2 == 0 {
+            t_generated.push(concurrent(&generated).await);
         }
     }
-    for (name, mode) in order {
-        let mut side = |s: &str| {
-            rates
-                .remove(&(name.clone(), mode.clone(), s.to_string()))
-                .unwrap_or_default()
-        };
-        let (raw, generated) = (side("raw"), side("generated"));
-        report(&name, &mode, raw, generated);
-    }
+    report(name, "32 concurrent", CONCURRENT_ROUND, t_raw, t_generated);
 }
 
 /// `n` calls for callgrind: one after the other, or `CLIENT_OVERHEAD_CONCURRENT=1` for
@@ -460,17 +388,21 @@ async fn concurrent<F: Fn() -> Fut, Fut: Future<Output = ()>>(call: &F) -> Durat
     start.elapsed()
 }
 
-/// Prints one line and its `RESULT`s: each side's median rate over its processes.
-fn report(name: &str, mode: &str, raw: Vec<f64>, generated: Vec<f64>) {
+/// Prints one line and its `RESULT`s: requests per round over each side's median round time.
+fn report(name: &str, mode: &str, per_round: usize, raw: Vec<Duration>, generated: Vec<Duration>) {
     if std::env::var_os("THROUGHPUT_ROUNDS").is_some() {
-        println!("    raw processes:       {raw:.0?}");
-        println!("    generated processes: {generated:.0?}");
+        let rate = |d: &Duration| format!("{:.0}", per_round as f64 / d.as_secs_f64());
+        println!(
+            "    raw rounds:       {:?}",
+            raw.iter().map(rate).collect::<Vec<_>>()
+        );
+        println!(
+            "    generated rounds: {:?}",
+            generated.iter().map(rate).collect::<Vec<_>>()
+        );
     }
-    let median = |mut v: Vec<f64>| {
-        v.sort_by(f64::total_cmp);
-        v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
-    };
-    let (raw_rps, generated_rps) = (median(raw), median(generated));
+    let raw_rps = per_round as f64 / median(raw).as_secs_f64();
+    let generated_rps = per_round as f64 / median(generated).as_secs_f64();
     println!(
         "  {name:<38} {mode:<14} raw {raw_rps:>8.0}/s  generated {generated_rps:>8.0}/s  ratio {:.3}",
         generated_rps / raw_rps

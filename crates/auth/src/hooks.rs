@@ -2,7 +2,7 @@
 //! `ClientHooks` implementation) and [`decode`] (in place of progenitor's
 //! `ResponseValue::from_response`, which reads bodies without limits). Hand-written helpers that
 //! build their own requests use the same three, or [`read_body`]. xtask also routes progenitor's
-//! query parameters through [`query_param`] and writes URLs with [`url`] and [`PathSegment`].
+//! query parameters through [`query_param`] and writes URLs with [`url()`] and [`PathSegment`].
 
 use bytes::Bytes;
 use futures::StreamExt;

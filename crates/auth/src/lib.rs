@@ -31,6 +31,6 @@ pub use error::{message_of, retry_after, ApiError, RawBody};
 pub use hooks::HookError;
 pub use retry::{RetryBudget, RetryPolicy};
 pub use secret::Secret;
-pub use session::{CookieSession, SessionError};
+pub use session::{CookieSession, SessionError, DEFAULT_RELOGIN_COOLDOWN};
 pub use tls::CertificateFingerprint;
 pub use transport::Transport;

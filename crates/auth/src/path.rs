@@ -48,13 +48,22 @@ impl<T: fmt::Display + ?Sized> fmt::Display for PathSegment<'_, T> {
 
 /// Whether `utf8_percent_encode(_, PATH_SET)` escapes `byte` (every byte of a non-ASCII character).
 fn needs_escape(byte: u8) -> bool {
-    !byte.is_ascii()
-        || byte.is_ascii_control()
-        || matches!(
-            byte,
-            b' ' | b'"' | b'#' | b'<' | b'>' | b'?' | b'`' | b'{' | b'}' | b'/' | b'%'
-        )
+    ESCAPED[usize::from(byte)]
 }
+
+/// [`needs_escape`] as a table: one load per byte.
+static ESCAPED: [bool; 256] = {
+    let mut table = [true; 256];
+    let mut b = 0x20;
+    while b < 0x7f {
+        table[b] = matches!(
+            b as u8,
+            b' ' | b'"' | b'#' | b'<' | b'>' | b'?' | b'`' | b'{' | b'}' | b'/' | b'%'
+        );
+        b += 1;
+    }
+    table
+};
 
 /// Percent-encodes whatever is written through it. Encoding goes byte by byte (a multi-byte
 /// character is escaped as a whole), so a value written in several pieces encodes the same.

@@ -22,11 +22,38 @@ pub struct Regex(Engine);
 
 #[derive(Debug)]
 enum Engine {
-    OnePass(Vec<Node>),
+    OnePass(Vec<Step>),
     General(regress::Regex),
 }
 
-/// One element of a one-pass pattern.
+/// One element of a one-pass pattern, as matching reads it.
+#[derive(Debug)]
+enum Step {
+    /// `min..=max` bytes marked in `table`, taken greedily.
+    Class {
+        table: Box<[bool; 256]>,
+        min: usize,
+        max: usize,
+    },
+    /// A group that matches as a whole or not at all.
+    Optional(Vec<Step>),
+}
+
+fn steps(nodes: &[Node]) -> Vec<Step> {
+    nodes
+        .iter()
+        .map(|node| match node {
+            Node::Class { set, min, max } => Step::Class {
+                table: table(*set),
+                min: *min as usize,
+                max: usize::try_from(*max).unwrap_or(usize::MAX),
+            },
+            Node::Optional(group) => Step::Optional(steps(group)),
+        })
+        .collect()
+}
+
+/// One element of a one-pass pattern, as read from the pattern.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Node {
     /// `min..=max` characters of `set` (a bit per ASCII byte), taken greedily.
@@ -39,7 +66,7 @@ impl Regex {
     /// Compiles `pattern` (ECMAScript syntax, as JSON Schema's `pattern`).
     pub fn new(pattern: &str) -> Result<Regex, regress::Error> {
         match one_pass(pattern) {
-            Some(nodes) => Ok(Regex(Engine::OnePass(nodes))),
+            Some(nodes) => Ok(Regex(Engine::OnePass(steps(&nodes)))),
             None => regress::Regex::new(pattern).map(|re| Regex(Engine::General(re))),
         }
     }
@@ -62,21 +89,23 @@ impl Regex {
     }
 }
 
-/// Matches `nodes` from `at`; the position after the match.
-fn match_sequence(nodes: &[Node], bytes: &[u8], mut at: usize) -> Option<usize> {
-    for node in nodes {
-        match node {
-            Node::Class { set, min, max } => {
-                let mut taken = 0;
-                while taken < *max && bytes.get(at).is_some_and(|&b| contains(*set, b)) {
-                    at += 1;
-                    taken += 1;
-                }
+/// Matches `steps` from `at`; the position after the match.
+fn match_sequence(steps: &[Step], bytes: &[u8], mut at: usize) -> Option<usize> {
+    for step in steps {
+        match step {
+            Step::Class { table, min, max } => {
+                let rest = bytes.get(at..)?;
+                let limit = rest.len().min(*max);
+                let taken = rest[..limit]
+                    .iter()
+                    .position(|&b| !table[usize::from(b)])
+                    .unwrap_or(limit);
                 if taken < *min {
                     return None;
                 }
+                at += taken;
             }
-            Node::Optional(group) => {
+            Step::Optional(group) => {
                 if let Some(after) = match_sequence(group, bytes, at) {
                     at = after;
                 }
@@ -87,7 +116,18 @@ fn match_sequence(nodes: &[Node], bytes: &[u8], mut at: usize) -> Option<usize> 
 }
 
 fn contains(set: u128, byte: u8) -> bool {
-    byte < 128 && set >> byte & 1 == 1
+    // `checked_shr` is `None` for bytes above 127 (not ASCII: in no set).
+    set.checked_shr(u32::from(byte))
+        .is_some_and(|bits| bits & 1 == 1)
+}
+
+/// A set as a table, one entry per byte: what matching reads.
+fn table(set: u128) -> Box<[bool; 256]> {
+    let mut table = Box::new([false; 256]);
+    for (byte, entry) in table.iter_mut().enumerate() {
+        *entry = u8::try_from(byte).is_ok_and(|b| contains(set, b));
+    }
+    table
 }
 
 fn bit(byte: u8) -> u128 {
