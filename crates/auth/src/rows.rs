@@ -34,14 +34,18 @@ use serde::ser::{SerializeSeq, Serializer};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
+use bytes::Bytes;
+
 /// A JSON array of rows, kept as compact JSON text. Cheap to iterate; each row is decoded on
 /// demand with [`Row::decode`].
-#[derive(Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default)]
 pub struct Rows {
     /// Every row back to back, in segments of about [`SEGMENT`] bytes (no row spans two, and no
     /// buffer is ever copied to grow): a *keyed* row as the JSON array of its values
-    /// (`[1,"a"]`), any other row as its compact JSON.
-    segments: Vec<String>,
+    /// (`[1,"a"]`), any other row as its compact JSON. Or, for rows read with
+    /// [`Rows::from_array_in`], one segment: the rows as they are in the received body (shared with
+    /// it), each after the `,` and whitespace that separate it from the one before. All UTF-8.
+    segments: Vec<Bytes>,
     /// Offset of each segment's first byte in the concatenation of all segments.
     segment_starts: Vec<u32>,
     /// Where each row ends in that concatenation; the top bit marks keyed rows.
@@ -97,7 +101,10 @@ impl Rows {
             .partition_point(|&s| s as usize <= start)
             .checked_sub(1)?;
         let base = self.segment_starts[segment] as usize;
-        let text = self.segments[segment].get(start - base..end - base)?;
+        let text =
+            std::str::from_utf8(self.segments[segment].get(start - base..end - base)?).ok()?;
+        // Rows shared with a body keep what separated them from the row before.
+        let text = text.trim_start_matches([',', ' ', '\t', '\n', '\r']);
         let keys = (self.ends[index] & KEYED != 0).then_some(self.keys.as_slice());
         Some(Row { text, keys })
     }
@@ -112,7 +119,76 @@ impl Rows {
 
     /// Bytes of row text held (the memory the rows take, less 4 bytes per row of offsets).
     pub fn text_len(&self) -> usize {
-        self.segments.iter().map(String::len).sum()
+        self.segments.iter().map(Bytes::len).sum()
+    }
+
+    /// The rows of `array`, a JSON array that `serde_json` borrowed from `body`, kept where they
+    /// are: the rows share `body`'s buffer instead of taking a copy of it, so a decoded answer
+    /// costs 4 bytes per row on top of the body it came in. Rows keep their whitespace ([`Row::json`]
+    /// gives them as received). An `array` that is not inside `body` is read as usual.
+    pub fn from_array_in(body: &Bytes, array: &RawValue) -> Result<Rows, serde_json::Error> {
+        let text = array.get();
+        let start = (text.as_ptr() as usize).wrapping_sub(body.as_ptr() as usize);
+        if start > body.len() || body.len() - start < text.len() {
+            return serde_json::from_str(text);
+        }
+        let mut reader = serde_json::Deserializer::from_str(text);
+        let (first, ends) = reader.deserialize_seq(RowEnds(text.as_ptr() as usize))?;
+        reader.end()?;
+        let Some(last) = ends.last() else {
+            return Ok(Rows::default());
+        };
+        let source = body.slice(start + first..start + first + *last as usize);
+        Ok(Rows {
+            segments: vec![source],
+            segment_starts: vec![0],
+            ends,
+            keys: Vec::new(),
+        })
+    }
+}
+
+impl PartialEq for Rows {
+    /// The same rows, as JSON: rows stored compactly and rows shared with a body compare equal when
+    /// their values are.
+    fn eq(&self, other: &Rows) -> bool {
+        self.len() == other.len()
+            && self.iter().zip(other).all(|(a, b)| {
+                let (a, b) = (a.json(), b.json());
+                a == b
+                    || serde_json::from_str::<serde_json::Value>(&a).ok()
+                        == serde_json::from_str::<serde_json::Value>(&b).ok()
+            })
+    }
+}
+
+impl Eq for Rows {}
+
+/// Reads a JSON array of rows without copying them: where the first row starts and where each row
+/// ends, as offsets from that start (the array's text starts at the given address).
+struct RowEnds(usize);
+
+impl<'de> Visitor<'de> for RowEnds {
+    type Value = (usize, Vec<u32>);
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array of rows")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut first = None;
+        let mut ends = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1 << 16));
+        while let Some(row) = seq.next_element::<&'de RawValue>()? {
+            let row = row.get();
+            let at = (row.as_ptr() as usize).wrapping_sub(self.0);
+            let first = *first.get_or_insert(at);
+            let end = u32::try_from(at + row.len() - first)
+                .ok()
+                .filter(|end| end & KEYED == 0)
+                .ok_or_else(|| de::Error::custom("rows larger than 2 GiB"))?;
+            ends.push(end);
+        }
+        Ok((first.unwrap_or(0), ends))
     }
 }
 
@@ -262,7 +338,7 @@ impl<'de> Visitor<'de> for RowsVisitor {
 struct Builder {
     /// The segment being written.
     text: Vec<u8>,
-    segments: Vec<String>,
+    segments: Vec<Bytes>,
     segment_starts: Vec<u32>,
     ends: Vec<u32>,
     /// The keys of the first row, when it is an object; later objects with the same keys in the
@@ -279,7 +355,7 @@ impl Builder {
         if !self.text.is_empty() {
             let mut full = std::mem::replace(&mut self.text, Vec::with_capacity(capacity));
             full.shrink_to_fit();
-            self.segments.push(String::from_utf8(full)?);
+            self.segments.push(Bytes::from(String::from_utf8(full)?));
         }
         Ok(())
     }
@@ -673,5 +749,48 @@ mod tests {
         assert_eq!(rows.len(), 2);
         assert_eq!(format!("{rows:?}"), "Rows { len: 2, bytes: 6 }");
         assert_eq!(Rows::default().iter().count(), 0);
+    }
+
+    #[test]
+    fn rows_read_in_place_share_the_body() {
+        #[derive(Deserialize)]
+        struct Answer<'a> {
+            #[serde(borrow)]
+            data: &'a RawValue,
+        }
+        let body = Bytes::from_static(
+            b"{\"data\": [ [1, \"a\"] ,\n {\"k\": 2},\t\"x\", null ], \"more\": 1}",
+        );
+        let answer: Answer<'_> = serde_json::from_slice(&body).unwrap();
+        let rows = Rows::from_array_in(&body, answer.data).unwrap();
+        let texts: Vec<String> = rows.iter().map(|r| r.json().into_owned()).collect();
+        assert_eq!(texts, [r#"[1, "a"]"#, r#"{"k": 2}"#, r#""x""#, "null"]);
+        let shared = rows.segments[0].as_ptr() as usize;
+        let start = body.as_ptr() as usize;
+        assert!(shared >= start && shared < start + body.len());
+        // The same rows as the compact form, and the same JSON out.
+        let compact: Rows = serde_json::from_str(answer.data.get()).unwrap();
+        assert_eq!(rows, compact);
+        assert_eq!(
+            serde_json::to_string(&rows).unwrap(),
+            serde_json::to_string(&compact).unwrap()
+        );
+        assert_eq!(
+            rows.get(3).unwrap().to_value().unwrap(),
+            serde_json::Value::Null
+        );
+
+        let empty = Bytes::from_static(b"{\"data\": [ ]}");
+        let answer: Answer<'_> = serde_json::from_slice(&empty).unwrap();
+        assert!(Rows::from_array_in(&empty, answer.data).unwrap().is_empty());
+
+        // An array from elsewhere is copied as usual.
+        let elsewhere: Box<RawValue> = serde_json::from_str("[[1,2]]").unwrap();
+        let copied = Rows::from_array_in(&body, &elsewhere).unwrap();
+        assert_eq!(copied.get(0).unwrap().json(), "[1,2]");
+        assert!(
+            Rows::from_array_in(&body, &serde_json::from_str::<Box<RawValue>>("{}").unwrap())
+                .is_err()
+        );
     }
 }
