@@ -664,12 +664,19 @@ proptest! {
         let waited = Duration::from_millis(waited_ms);
         let server_wait = server_wait.map(Duration::from_secs);
         match policy.delay(retry, server_wait, waited) {
-            None => prop_assert!(
-                retry >= policy.max_retries
-                    || server_wait.is_some_and(|w| w > policy.max_retry_after)
-                    || waited + server_wait.unwrap_or_default() > policy.total_wait
-                    || server_wait.is_none()
-            ),
+            // Refused only past a limit: the retries, the server's wait, or the total wait, which
+            // a server's wait can pass once its jitter (up to 10 %, at least 100 ms) is added.
+            None => {
+                let jittered_past_total = server_wait.is_some_and(|w| {
+                    waited + w + (w / 10).max(Duration::from_millis(100)) > policy.total_wait
+                });
+                prop_assert!(
+                    retry >= policy.max_retries
+                        || server_wait.is_some_and(|w| w > policy.max_retry_after)
+                        || jittered_past_total
+                        || server_wait.is_none()
+                )
+            }
             Some(delay) => {
                 prop_assert!(retry < policy.max_retries);
                 prop_assert!(waited + delay <= policy.total_wait);
