@@ -168,7 +168,7 @@ pub fn exec<'a>(
     auth: &'a Auth,
     api: &'a ApiDescription,
     operation_id: &'a str,
-    request: Request,
+    mut request: Request,
 ) -> impl std::future::Future<Output = reqwest::Result<Response>> + Send + 'a {
     let operation = api.operation(operation_id);
     let span = tracing::debug_span!(
@@ -182,7 +182,6 @@ pub fn exec<'a>(
         duration_ms = tracing::field::Empty,
     );
     let recorder = span.clone();
-    let mut request = request;
     async move {
         // Nothing is recorded (or timed) unless a subscriber wants the span.
         let started = (!recorder.is_disabled()).then(tokio::time::Instant::now);
@@ -231,7 +230,7 @@ pub fn exec<'a>(
 /// A body limit comes back as `ResponseBodyError` carrying a [`crate::BodyError`].
 pub fn decode<'a, T, E>(
     auth: &'a Auth,
-    response: Response,
+    mut response: Response,
 ) -> impl std::future::Future<Output = Result<ResponseValue<T>, progenitor_client::Error<E>>> + 'a
 where
     T: serde::de::DeserializeOwned + 'a,
@@ -239,7 +238,6 @@ where
 {
     use progenitor_client::Error;
     // A plain function returning the future: an async one would hold the response twice.
-    let mut response = response;
     async move {
         let body = match body::read(&mut response, auth.transport().body_limits()).await {
             Ok(body) => body,
