@@ -190,20 +190,21 @@ pub fn exec<'a>(
         let renewal = renewable.and_then(|_| request.try_clone().map(Box::new));
         let idempotent = operation.is_some_and(|o| o.is_idempotent());
         let mut response = send(client, auth, idempotent, &mut request, &recorder).await?;
-
         if let Some((authorizer, again)) = renewable.zip(renewal) {
-            let status = response.status();
-            if matches!(status.as_u16(), 401 | 403)
-                && authorizer.renew(status, &again).await.unwrap_or(false)
-            {
-                // The renewed credential replaces the old one in place.
-                request = *again;
-                if authorize(auth, api, operation_id, &mut request)
-                    .await
-                    .is_ok()
-                {
-                    response = send(client, auth, idempotent, &mut request, &recorder).await?;
-                }
+            if matches!(response.status().as_u16(), 401 | 403) {
+                // Boxed: a rare path that would otherwise enlarge every call's future.
+                let resend = Box::pin(renew_and_resend(
+                    client,
+                    auth,
+                    api,
+                    operation_id,
+                    authorizer,
+                    *again,
+                    idempotent,
+                    &recorder,
+                    response,
+                ));
+                response = resend.await?;
             }
         }
         if let Some(started) = started {
@@ -223,6 +224,35 @@ pub fn exec<'a>(
         }
     }
     .instrument(span)
+}
+
+/// After a 401/403 with a renewable credential: renews it and, when that worked, sends `again`
+/// (the request as first sent) once more with the new credential; otherwise keeps `rejected`.
+#[allow(clippy::too_many_arguments)]
+async fn renew_and_resend(
+    client: &reqwest::Client,
+    auth: &Auth,
+    api: &ApiDescription,
+    operation_id: &str,
+    authorizer: &dyn crate::Authorizer,
+    mut again: Request,
+    idempotent: bool,
+    recorder: &tracing::Span,
+    rejected: Response,
+) -> reqwest::Result<Response> {
+    let status = rejected.status();
+    if !authorizer.renew(status, &again).await.unwrap_or(false) {
+        return Ok(rejected);
+    }
+    // The renewed credential replaces the old one in place.
+    if authorize(auth, api, operation_id, &mut again)
+        .await
+        .is_err()
+    {
+        return Ok(rejected);
+    }
+    drop(rejected);
+    send(client, auth, idempotent, &mut again, recorder).await
 }
 
 /// Reads a JSON body within the client's body limits and decodes it, as progenitor's
