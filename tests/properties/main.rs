@@ -491,7 +491,10 @@ fn parse_generated(text: &str) -> BTreeMap<String, BTreeMap<String, String>> {
         }
         let decoded = arms
             .into_iter()
-            .filter(|(_, text)| text.contains("analytics_auth::hooks::decode("))
+            .filter(|(_, text)| {
+                text.contains("analytics_auth::hooks::decode(")
+                    || text.contains("analytics_auth::hooks::decode_with(")
+            })
             .map(|(status, text)| {
                 let ty = if text.contains("Error::ErrorResponse") {
                     &error

@@ -56,6 +56,14 @@ pub const REPLACED_SCHEMAS: &[(&str, &str)] = &[
     ),
 ];
 
+/// Replaced types that decode a whole body themselves (keeping parts of it instead of copying):
+/// (type, decoder `fn(&Bytes) -> Result<Type, serde_json::Error>`). The generated success arm
+/// decodes them with `analytics_auth::hooks::decode_with` (see `postprocess`).
+pub const REPLACED_DECODERS: &[(&str, &str)] = &[(
+    "crate::formatted::FormattedDataResponse",
+    "crate::formatted::FormattedDataResponse::from_body",
+)];
+
 /// Generates the crate source for `spec`.
 pub fn generate(spec: &Spec) -> Result<Generated, Vec<Problem>> {
     let View { openapi, rewrites } = view::derive(spec)?;

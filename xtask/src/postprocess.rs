@@ -17,6 +17,7 @@ pub fn apply(file: &mut syn::File) -> Result<(), String> {
     format_urls_in_one_buffer(file)?;
     check_patterns_in_one_pass(file)?;
     decode_within_body_limits(file)?;
+    decode_replaced_types_with_their_decoder(file)?;
     skip_absent_query_parameters(file)?;
     reexport_replaced_types(file)?;
     Ok(())
@@ -553,6 +554,83 @@ fn decode_within_body_limits(file: &mut syn::File) -> Result<(), String> {
     Ok(())
 }
 
+/// A replaced type with a decoder of its own ([`crate::codegen::REPLACED_DECODERS`]) is decoded by
+/// it: in each `send` that returns `ResponseValue<Type>`, the success arm
+/// (`200u16 => analytics_auth::hooks::decode(&client.inner, response).await`) becomes
+/// `analytics_auth::hooks::decode_with(&client.inner, response, <decoder>).await`.
+fn decode_replaced_types_with_their_decoder(file: &mut syn::File) -> Result<(), String> {
+    struct Replacer {
+        missing: Vec<String>,
+    }
+    impl VisitMut for Replacer {
+        fn visit_impl_item_fn_mut(&mut self, f: &mut syn::ImplItemFn) {
+            let output = &f.sig.output;
+            let returns = quote!(#output).to_string().replace(' ', "");
+            let found = crate::codegen::REPLACED_DECODERS
+                .iter()
+                .find(|(ty, _)| returns.contains(&format!("ResponseValue<{ty}>")));
+            let Some((ty, decoder)) = found else {
+                return visit_mut::visit_impl_item_fn_mut(self, f);
+            };
+            let Ok(decoder) = syn::parse_str::<syn::Path>(decoder) else {
+                self.missing.push(format!("{decoder} is not a path"));
+                return;
+            };
+            let mut arms = Arms {
+                decoder,
+                replaced: 0,
+            };
+            arms.visit_block_mut(&mut f.block);
+            if arms.replaced == 0 {
+                self.missing
+                    .push(format!("{}: no success arm decodes {ty}", f.sig.ident));
+            }
+        }
+    }
+    /// Replaces the decode call of success arms (not the ones inside `Err(..)`).
+    struct Arms {
+        decoder: syn::Path,
+        replaced: usize,
+    }
+    impl VisitMut for Arms {
+        fn visit_arm_mut(&mut self, arm: &mut syn::Arm) {
+            visit_mut::visit_arm_mut(self, arm);
+            // `200u16 => decode(..).await` or `200u16 => { decode(..).await }`.
+            let mut body = arm.body.as_mut();
+            while let syn::Expr::Block(block) = body {
+                match block.block.stmts.as_mut_slice() {
+                    [syn::Stmt::Expr(inner, None)] => body = inner,
+                    _ => return,
+                }
+            }
+            let syn::Expr::Await(awaited) = body else {
+                return;
+            };
+            let syn::Expr::Call(call) = awaited.base.as_mut() else {
+                return;
+            };
+            let func = &call.func;
+            if quote!(#func).to_string().replace(' ', "") != "analytics_auth::hooks::decode" {
+                return;
+            }
+            let args = &call.args;
+            let decoder = &self.decoder;
+            *awaited.base = syn::parse_quote!(analytics_auth::hooks::decode_with(#args, #decoder));
+            self.replaced += 1;
+        }
+    }
+    let mut replacer = Replacer {
+        missing: Vec::new(),
+    };
+    replacer.visit_file_mut(file);
+    match replacer.missing.first() {
+        Some(problem) => Err(format!(
+            "a replaced decoder could not be applied: {problem}"
+        )),
+        None => Ok(()),
+    }
+}
+
 /// progenitor adds each query parameter with `.query(&QueryParam::new(name, &value))`, and reqwest
 /// rewrites the URL's query even when an optional value is `None`. Each such call becomes
 /// `analytics_auth::hooks::query_param(builder, name, &value)`, which skips absent values.
@@ -886,5 +964,62 @@ mod tests {
         let mut other = file(quote! { fn f() { let url = base.join(path); } });
         let error = format_urls_in_one_buffer(&mut other).unwrap_err();
         assert!(error.contains("unknown shape"), "{error}");
+    }
+
+    #[test]
+    fn replaced_types_with_a_decoder_use_it_for_success_only() {
+        let mut f = file(quote! {
+            impl<'a> QueryFormattedData<'a> {
+                pub async fn send(self) -> Result<ResponseValue<crate::formatted::FormattedDataResponse>, Error<types::HttpError>> {
+                    match response.status().as_u16() {
+                        200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
+                        401u16 => {
+                            Err(Error::ErrorResponse(analytics_auth::hooks::decode(&client.inner, response).await?))
+                        }
+                        _ => Err(Error::UnexpectedResponse(response)),
+                    }
+                }
+            }
+            impl<'a> Braced<'a> {
+                pub async fn send(self) -> Result<ResponseValue<crate::formatted::FormattedDataResponse>, Error<()>> {
+                    match response.status().as_u16() {
+                        200u16 => { analytics_auth::hooks::decode(&client.inner, response).await }
+                        _ => Err(Error::UnexpectedResponse(response)),
+                    }
+                }
+            }
+            impl<'a> Other<'a> {
+                pub async fn send(self) -> Result<ResponseValue<types::Other>, Error<()>> {
+                    match response.status().as_u16() {
+                        200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
+                        _ => Err(Error::UnexpectedResponse(response)),
+                    }
+                }
+            }
+        });
+        decode_replaced_types_with_their_decoder(&mut f).unwrap_or_else(|e| panic!("{e}"));
+        let out = text(&f).split_whitespace().collect::<String>();
+        assert_eq!(
+            out.matches("analytics_auth::hooks::decode_with(&client.inner,response,crate::formatted::FormattedDataResponse::from_body,).await").count()
+                + out.matches("analytics_auth::hooks::decode_with(&client.inner,response,crate::formatted::FormattedDataResponse::from_body).await").count(),
+            2,
+            "{out}"
+        );
+        assert_eq!(
+            out.matches("analytics_auth::hooks::decode(&client.inner,response)")
+                .count(),
+            2,
+            "{out}"
+        );
+
+        let mut without = file(quote! {
+            impl<'a> QueryFormattedData<'a> {
+                pub async fn send(self) -> Result<ResponseValue<crate::formatted::FormattedDataResponse>, Error<()>> {
+                    todo!()
+                }
+            }
+        });
+        let error = decode_replaced_types_with_their_decoder(&mut without).unwrap_err();
+        assert!(error.contains("no success arm"), "{error}");
     }
 }

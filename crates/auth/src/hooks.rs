@@ -260,11 +260,27 @@ async fn renew_and_resend(
 /// A body limit comes back as `ResponseBodyError` carrying a [`crate::BodyError`].
 pub fn decode<'a, T, E>(
     auth: &'a Auth,
-    mut response: Response,
+    response: Response,
 ) -> impl std::future::Future<Output = Result<ResponseValue<T>, progenitor_client::Error<E>>> + 'a
 where
     T: serde::de::DeserializeOwned + 'a,
     E: 'a,
+{
+    decode_with(auth, response, |body: &Bytes| serde_json::from_slice(body))
+}
+
+/// [`decode`] with a decoder of the caller's, which gets the whole body (a type that keeps parts
+/// of the body instead of copying them, e.g. with [`crate::rows::Rows::from_array_in`]). xtask
+/// uses it for replaced types that name their own decoder.
+pub fn decode_with<'a, T, E, P>(
+    auth: &'a Auth,
+    mut response: Response,
+    parse: P,
+) -> impl std::future::Future<Output = Result<ResponseValue<T>, progenitor_client::Error<E>>> + 'a
+where
+    T: 'a,
+    E: 'a,
+    P: FnOnce(&Bytes) -> Result<T, serde_json::Error> + 'a,
 {
     use progenitor_client::Error;
     // A plain function returning the future: an async one would hold the response twice.
@@ -281,8 +297,7 @@ where
                 });
             }
         };
-        let inner =
-            serde_json::from_slice(&body).map_err(|e| Error::InvalidResponsePayload(body, e))?;
+        let inner = parse(&body).map_err(|e| Error::InvalidResponsePayload(body, e))?;
         let status = response.status();
         let headers = std::mem::take(response.headers_mut());
         Ok(ResponseValue::new(inner, status, headers))

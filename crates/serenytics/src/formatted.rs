@@ -1,13 +1,14 @@
-//! `formatted_data` answers (up to 20 000 rows), read in one pass.
+//! `formatted_data` answers (up to 20 000 rows), read in one pass with the rows left in the body.
 //!
 //! progenitor would decode the 200 answer of `query_formatted_data()` into an untagged enum: serde
 //! first buffers the whole document into an intermediate tree, then tries each variant against it
 //! (seven times the body in memory for 20 000 rows). [`FormattedDataResponse`] takes that enum's
 //! place in the generated code (`REPLACED_SCHEMAS` in `xtask/src/codegen.rs`, re-exported as
-//! `types::FormattedDataResponse`): same variants, read once, the variant chosen by `status`.
+//! `types::FormattedDataResponse`): same variants, read once, the variant chosen by `status`. The
+//! generated call decodes it with [`FormattedDataResponse::from_body`] (`REPLACED_DECODERS`),
+//! which leaves the rows in the received body instead of copying them.
 //! [`FormattedDataExt::formatted_data`] is `query_formatted_data().send_checked()` returning the
-//! result or [`Error::Application`] directly, and leaves the rows in the received body
-//! ([`decode_formatted_data`]) instead of copying them.
+//! result or [`Error::Application`] directly.
 
 use std::future::Future;
 
@@ -79,37 +80,43 @@ impl<'de> Deserialize<'de> for FormattedDataResponse {
     }
 }
 
-/// Decodes a `formatted_data` 200 body: `status: ok` gives the result, `status: error` gives
-/// [`Error::Application`], anything else (malformed JSON, another status) is
-/// `ApiError::InvalidResponse`. The rows stay in `body`'s buffer ([`Rows::from_array_in`]): the
-/// result costs 4 bytes per row on top of the body, not a second copy of it.
-pub fn decode_formatted_data(body: &Bytes) -> Result<types::FormattedDataResult, Error> {
-    let invalid = |reason: String| {
-        Error::Api(ApiError::InvalidResponse {
-            reason,
-            body: analytics_auth::RawBody(body.clone()),
-        })
-    };
-    let wire: BorrowedWire<'_> =
-        serde_json::from_slice(body).map_err(|e| invalid(e.to_string()))?;
-    match wire.status.as_ref() {
-        "ok" => Ok(types::FormattedDataResult {
-            columns_titles: wire.columns_titles,
-            data: wire
-                .data
-                .map(|rows| Rows::from_array_in(body, rows))
-                .transpose()
-                .map_err(|e| invalid(format!("data: {e}")))?,
-            status: types::FormattedDataResultStatus::Ok,
-        }),
-        "error" => Err(types::ApplicationError {
-            errors: wire.errors,
-            status: types::ApplicationErrorStatus::Error,
+impl FormattedDataResponse {
+    /// Decodes a 200 body with the rows left in `body`'s buffer ([`Rows::from_array_in`]): the
+    /// answer costs 4 bytes per row on top of the body, not a second copy of it. The generated
+    /// `query_formatted_data()` decodes with this (`REPLACED_DECODERS` in `xtask/src/codegen.rs`).
+    pub fn from_body(body: &Bytes) -> Result<FormattedDataResponse, serde_json::Error> {
+        let wire: BorrowedWire<'_> = serde_json::from_slice(body)?;
+        match wire.status.as_ref() {
+            "ok" => Ok(Self::FormattedDataResult(types::FormattedDataResult {
+                columns_titles: wire.columns_titles,
+                data: wire
+                    .data
+                    .map(|rows| Rows::from_array_in(body, rows))
+                    .transpose()?,
+                status: types::FormattedDataResultStatus::Ok,
+            })),
+            "error" => Ok(Self::ApplicationError(types::ApplicationError {
+                errors: wire.errors,
+                status: types::ApplicationErrorStatus::Error,
+            })),
+            other => Err(serde_json::Error::custom(format!(
+                "`status` is `{other}`, expected `ok` or `error`"
+            ))),
         }
-        .into()),
-        other => Err(invalid(format!(
-            "`status` is `{other}`, expected `ok` or `error`"
-        ))),
+    }
+}
+
+/// Decodes a `formatted_data` 200 body ([`FormattedDataResponse::from_body`]): `status: ok` gives
+/// the result, `status: error` gives [`Error::Application`], anything else (malformed JSON,
+/// another status) is `ApiError::InvalidResponse`.
+pub fn decode_formatted_data(body: &Bytes) -> Result<types::FormattedDataResult, Error> {
+    match FormattedDataResponse::from_body(body) {
+        Ok(FormattedDataResponse::FormattedDataResult(result)) => Ok(result),
+        Ok(FormattedDataResponse::ApplicationError(e)) => Err(e.into()),
+        Err(e) => Err(Error::Api(ApiError::InvalidResponse {
+            reason: e.to_string(),
+            body: analytics_auth::RawBody(body.clone()),
+        })),
     }
 }
 

@@ -13284,7 +13284,14 @@ pub mod builder {
             client.post(&result, &info).await?;
             let response = result?;
             match response.status().as_u16() {
-                200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
+                200u16 => {
+                    analytics_auth::hooks::decode_with(
+                            &client.inner,
+                            response,
+                            crate::formatted::FormattedDataResponse::from_body,
+                        )
+                        .await
+                }
                 401u16 => {
                     Err(
                         Error::ErrorResponse(
