@@ -1,8 +1,9 @@
 //! Requests per second of each generated client against raw `reqwest` + `serde_json` on the same
 //! loopback server, with the same HTTP client, credential header and response type: sequential
 //! calls, and 32 calls in flight. The raw side formats each request's URL, as a caller with an id
-//! must, but does not check the id. Raw and generated alternate in rounds so that drift hits both,
-//! and each side's rate is that of its median round.
+//! must, but does not check the id. Raw and generated alternate in short rounds so that drift hits
+//! both; each side's rate is that of its median round, and the ratio is the median of the ratios of
+//! rounds run back to back (a pause of the machine moves one pair, not the result).
 //!
 //! ```sh
 //! cargo bench -p client-benches --bench throughput [-- N]   # N requests per side (default 4000)
@@ -304,9 +305,9 @@ impl analytics_auth::Authorizer for StaticBearer {
     }
 }
 
-/// Sequential and 32-in-flight requests/s of both sides, in alternating rounds. Each side's rate
-/// comes from its median round, so that a pause of the machine in one round (another process, a
-/// page fault storm) does not decide the ratio.
+/// Sequential and 32-in-flight requests/s of both sides, in alternating rounds. Rates come from
+/// each side's median round and the ratio from the median pair of rounds, so that a pause of the
+/// machine in one round (another process, a page fault storm) does not decide the figures.
 async fn compare<G, GF, R, RF>(name: &str, n: usize, generated: G, raw: R)
 where
     G: Fn() -> GF,
@@ -368,7 +369,7 @@ async fn overhead_loop<F: Fn() -> Fut, Fut: Future<Output = ()>>(n: usize, call:
 }
 
 /// Requests per concurrent round.
-const CONCURRENT_ROUND: usize = CONCURRENCY * 16;
+const CONCURRENT_ROUND: usize = CONCURRENCY * 8;
 
 /// Time of [`BLOCK`] calls, one after the other.
 async fn sequential<F: Fn() -> Fut, Fut: Future<Output = ()>>(call: &F) -> Duration {
@@ -388,23 +389,34 @@ async fn concurrent<F: Fn() -> Fut, Fut: Future<Output = ()>>(call: &F) -> Durat
     start.elapsed()
 }
 
-/// Prints one line and its `RESULT`s: requests per round over each side's median round time.
+/// Prints one line and its `RESULT`s: each side's requests per round over its median round time,
+/// and the median over round pairs (`raw[i]`, `generated[i]` ran back to back) of their ratio. The
+/// spread of the pair ratios (quartiles) shows how noisy the machine was.
 fn report(name: &str, mode: &str, per_round: usize, raw: Vec<Duration>, generated: Vec<Duration>) {
+    let rate = |d: &Duration| per_round as f64 / d.as_secs_f64();
     if std::env::var_os("THROUGHPUT_ROUNDS").is_some() {
-        let rate = |d: &Duration| format!("{:.0}", per_round as f64 / d.as_secs_f64());
-        println!(
-            "    raw rounds:       {:?}",
-            raw.iter().map(rate).collect::<Vec<_>>()
-        );
-        println!(
-            "    generated rounds: {:?}",
-            generated.iter().map(rate).collect::<Vec<_>>()
-        );
+        let rates = |v: &[Duration]| {
+            v.iter()
+                .map(|d| format!("{:.0}", rate(d)))
+                .collect::<Vec<_>>()
+        };
+        println!("    raw rounds:       {:?}", rates(&raw));
+        println!("    generated rounds: {:?}", rates(&generated));
     }
-    let raw_rps = per_round as f64 / median(raw).as_secs_f64();
-    let generated_rps = per_round as f64 / median(generated).as_secs_f64();
+    let mut pair_ratios: Vec<f64> = raw
+        .iter()
+        .zip(&generated)
+        .map(|(r, g)| r.as_secs_f64() / g.as_secs_f64())
+        .collect();
+    pair_ratios.sort_by(f64::total_cmp);
+    let quantile = |q: f64| pair_ratios[((pair_ratios.len() - 1) as f64 * q).round() as usize];
+    let ratio = quantile(0.5);
+    let raw_rps = rate(&median(raw));
+    let generated_rps = rate(&median(generated));
     println!(
-        "  {name:<38} {mode:<14} raw {raw_rps:>8.0}/s  generated {generated_rps:>8.0}/s  ratio {:.3}",
+        "  {name:<38} {mode:<14} raw {raw_rps:>8.0}/s  generated {generated_rps:>8.0}/s  ratio {ratio:.3} (pairs {:.3}–{:.3}, medians {:.3})",
+        quantile(0.25),
+        quantile(0.75),
         generated_rps / raw_rps
     );
     let section = format!("requests/s, {mode}");
@@ -415,10 +427,5 @@ fn report(name: &str, mode: &str, per_round: usize, raw: Vec<Duration>, generate
         generated_rps,
         "req/s",
     );
-    result(
-        &section,
-        &format!("{name} ratio"),
-        generated_rps / raw_rps,
-        "x",
-    );
+    result(&section, &format!("{name} ratio"), ratio, "x");
 }

@@ -469,7 +469,7 @@ fn parse_generated(text: &str) -> BTreeMap<String, BTreeMap<String, String>> {
 
         let id_at = send.find("operation_id: \"").unwrap() + "operation_id: \"".len();
         let id = &send[id_at..id_at + send[id_at..].find('"').unwrap()];
-        let body_at = send.find("match response.status().as_u16() {").unwrap();
+        let body_at = send.find("match status {").unwrap();
         let mut arms: Vec<(String, String)> = Vec::new();
         for line in send[body_at..].lines().skip(1) {
             let line = line.trim();

@@ -57,40 +57,53 @@ pub(crate) enum ReadError {
 /// Reads the whole body of `response` within `limits`. A body in one piece is kept as it is;
 /// more pieces go into one buffer sized from `Content-Length`.
 pub(crate) async fn read(response: &mut Response, limits: BodyLimits) -> Result<Bytes, ReadError> {
-    let too_large = ReadError::Limit(BodyError::TooLarge {
-        limit: limits.max_bytes,
-    });
+    let max = limits.max_bytes;
+    let too_large = || ReadError::Limit(BodyError::TooLarge { limit: max });
     let announced = response.content_length();
-    if announced.is_some_and(|n| n > limits.max_bytes as u64) {
-        return Err(too_large);
+    if announced.is_some_and(|n| n > max as u64) {
+        return Err(too_large());
     }
-    let Some(first) = next_chunk(response, limits.stall_timeout).await? else {
-        return Ok(Bytes::new());
-    };
-    if first.len() > limits.max_bytes {
-        return Err(too_large);
+    // One await in a loop: each await of a future keeps a slot of its own in this one.
+    let mut received = Received::Nothing;
+    while let Some(chunk) = next_chunk(response, limits.stall_timeout).await? {
+        received = match received {
+            Received::Nothing if chunk.len() > max => return Err(too_large()),
+            // All announced bytes are here: no need to wait for the end of the stream.
+            Received::Nothing if announced == Some(chunk.len() as u64) => return Ok(chunk),
+            Received::Nothing => Received::One(chunk),
+            Received::One(first) => {
+                if first.len() + chunk.len() > max {
+                    return Err(too_large());
+                }
+                let announced = announced.map_or(0, |n| n as usize).min(max);
+                let mut buffer = Vec::with_capacity(announced.max(first.len() + chunk.len()));
+                buffer.extend_from_slice(&first);
+                buffer.extend_from_slice(&chunk);
+                Received::Many(buffer)
+            }
+            Received::Many(mut buffer) => {
+                if buffer.len() + chunk.len() > max {
+                    return Err(too_large());
+                }
+                buffer.extend_from_slice(&chunk);
+                Received::Many(buffer)
+            }
+        };
     }
-    if announced == Some(first.len() as u64) {
-        // All announced bytes are here: no need to wait for the end of the stream.
-        return Ok(first);
-    }
-    let Some(second) = next_chunk(response, limits.stall_timeout).await? else {
-        return Ok(first);
-    };
-    let capacity = announced.map_or(0, |n| n as usize).min(limits.max_bytes);
-    let mut buffer = Vec::with_capacity(capacity.max(first.len() + second.len()));
-    buffer.extend_from_slice(&first);
-    drop(first);
-    let mut piece = Some(second);
-    while let Some(chunk) = piece {
-        if buffer.len() + chunk.len() > limits.max_bytes {
-            return Err(too_large);
-        }
-        buffer.extend_from_slice(&chunk);
-        drop(chunk);
-        piece = next_chunk(response, limits.stall_timeout).await?;
-    }
-    Ok(Bytes::from(buffer))
+    Ok(match received {
+        Received::Nothing => Bytes::new(),
+        Received::One(body) => body,
+        Received::Many(buffer) => Bytes::from(buffer),
+    })
+}
+
+/// What [`read`] has so far.
+enum Received {
+    Nothing,
+    /// The first piece, as it came.
+    One(Bytes),
+    /// Every piece, copied into one buffer.
+    Many(Vec<u8>),
 }
 
 /// The next piece of the body, waiting at most `stall_timeout` for it.
@@ -101,7 +114,9 @@ async fn next_chunk(
     let mut chunk = std::pin::pin!(response.chunk());
     let result = match std::future::poll_fn(|cx| Poll::Ready(chunk.as_mut().poll(cx))).await {
         Poll::Ready(result) => result,
-        Poll::Pending => tokio::time::timeout(stall_timeout, chunk)
+        // Boxed: the timer is larger than the rest of this future, and a piece that is already
+        // here needs none.
+        Poll::Pending => Box::pin(tokio::time::timeout(stall_timeout, chunk))
             .await
             .map_err(|_| {
                 ReadError::Limit(BodyError::Stalled {
@@ -174,5 +189,60 @@ async fn next(
                 .into())
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A response whose body arrives in `pieces`, with no length announced.
+    fn streamed(pieces: &[&'static [u8]]) -> Response {
+        let pieces: Vec<_> = pieces
+            .iter()
+            .map(|p| Ok::<_, std::io::Error>(Bytes::from_static(p)))
+            .collect();
+        let body = reqwest::Body::wrap_stream(futures::stream::iter(pieces));
+        Response::from(http::Response::new(body))
+    }
+
+    /// A response whose body is known in advance: its length is announced.
+    fn announced(body: &'static [u8]) -> Response {
+        Response::from(http::Response::new(reqwest::Body::from(body)))
+    }
+
+    async fn read_all(mut response: Response, max_bytes: usize) -> Result<Bytes, String> {
+        let limits = BodyLimits {
+            max_bytes,
+            ..BodyLimits::default()
+        };
+        read(&mut response, limits).await.map_err(|e| match e {
+            ReadError::Limit(limit) => limit.to_string(),
+            ReadError::Transport(e) => format!("transport: {e}"),
+        })
+    }
+
+    #[tokio::test]
+    async fn bodies_in_any_number_of_pieces_are_read_whole() {
+        let read = |pieces, max| read_all(streamed(pieces), max);
+        assert_eq!(read(&[], 10).await.unwrap(), Bytes::new());
+        assert_eq!(read(&[b"[1]"], 10).await.unwrap(), &b"[1]"[..]);
+        assert_eq!(
+            read(&[b"[1,", b"2,", b"", b"3]"], 10).await.unwrap(),
+            &b"[1,2,3]"[..]
+        );
+        assert_eq!(read(&[b"", b"[1]"], 10).await.unwrap(), &b"[1]"[..]);
+        assert_eq!(read(&[b"1", b"2", b"34"], 4).await.unwrap(), &b"1234"[..]);
+        assert_eq!(read_all(announced(b"{}"), 2).await.unwrap(), &b"{}"[..]);
+    }
+
+    #[tokio::test]
+    async fn a_body_over_the_limit_is_refused_at_the_piece_that_passes_it() {
+        let refused = "the response body is larger than the 4-byte limit";
+        let read = |pieces, max| read_all(streamed(pieces), max);
+        assert_eq!(read(&[b"12345"], 4).await.unwrap_err(), refused);
+        assert_eq!(read(&[b"12", b"345"], 4).await.unwrap_err(), refused);
+        assert_eq!(read(&[b"12", b"3", b"45"], 4).await.unwrap_err(), refused);
+        assert_eq!(read_all(announced(b"12345"), 4).await.unwrap_err(), refused);
     }
 }

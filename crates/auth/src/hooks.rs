@@ -189,41 +189,78 @@ pub fn exec<'a>(
         // Boxed: only renewable credentials keep a copy, and the future stays small without.
         let renewal = renewable.and_then(|_| request.try_clone().map(Box::new));
         let idempotent = operation.is_some_and(|o| o.is_idempotent());
-        let mut response = send(client, auth, idempotent, &mut request, &recorder).await?;
-        if let Some((authorizer, again)) = renewable.zip(renewal) {
-            if matches!(response.status().as_u16(), 401 | 403) {
+        let response = send(client, auth, idempotent, &mut request, &recorder).await?;
+        // Responses are passed on by value, never borrowed here: a borrowed local would keep its
+        // room in this future through every later await.
+        let response = match renewable.zip(renewal) {
+            Some((authorizer, again)) => match verdict(response) {
+                Verdict::Accepted(response) => response,
                 // Boxed: a rare path that would otherwise enlarge every call's future.
-                let resend = Box::pin(renew_and_resend(
-                    client,
-                    auth,
-                    api,
-                    operation_id,
-                    authorizer,
-                    *again,
-                    idempotent,
-                    &recorder,
-                    response,
-                ));
-                response = resend.await?;
-            }
-        }
-        if let Some(started) = started {
-            recorder.record("status", response.status().as_u16());
-            recorder.record("duration_ms", started.elapsed().as_millis() as u64);
-        }
-
+                Verdict::Rejected(rejected) => {
+                    Box::pin(renew_and_resend(
+                        client,
+                        auth,
+                        api,
+                        operation_id,
+                        authorizer,
+                        *again,
+                        idempotent,
+                        &recorder,
+                        rejected,
+                    ))
+                    .await?
+                }
+            },
+            None => response,
+        };
         let stall_timeout = auth.transport().body_limits().stall_timeout;
-        if !response.status().is_success() {
-            // Boxed: the error path's future would otherwise set the size of every call's future.
-            let buffering = Box::pin(buffer_error_body(response, stall_timeout));
-            Ok(buffering.await)
-        } else if operation.is_some_and(|o| o.streams_body) {
-            Ok(body::watch(response, stall_timeout))
-        } else {
-            Ok(response)
+        match finish(response, operation, started, &recorder, stall_timeout) {
+            Ok(response) => Ok(response),
+            Err(buffering) => Ok(buffering.await),
         }
     }
     .instrument(span)
+}
+
+/// Whether the server rejected the credential (401 or 403); takes the response by value so that
+/// [`exec`] never borrows it.
+enum Verdict {
+    Accepted(Response),
+    Rejected(Response),
+}
+
+fn verdict(response: Response) -> Verdict {
+    match response.status().as_u16() {
+        401 | 403 => Verdict::Rejected(response),
+        _ => Verdict::Accepted(response),
+    }
+}
+
+/// A buffered error body (boxed: the error path's future would otherwise set the size of every
+/// call's future).
+type Buffering = std::pin::Pin<Box<dyn std::future::Future<Output = Response> + Send>>;
+
+/// Records the answer on the span and prepares its body: a success is passed on (a streamed one
+/// watched for stalls, a JSON one left to [`decode`]); an error's body is read by the returned
+/// future, up to [`ERROR_BODY_LIMIT`].
+fn finish(
+    response: Response,
+    operation: Option<&Operation>,
+    started: Option<tokio::time::Instant>,
+    recorder: &tracing::Span,
+    stall_timeout: Duration,
+) -> Result<Response, Buffering> {
+    if let Some(started) = started {
+        recorder.record("status", response.status().as_u16());
+        recorder.record("duration_ms", started.elapsed().as_millis() as u64);
+    }
+    if !response.status().is_success() {
+        Err(Box::pin(buffer_error_body(response, stall_timeout)))
+    } else if operation.is_some_and(|o| o.streams_body) {
+        Ok(body::watch(response, stall_timeout))
+    } else {
+        Ok(response)
+    }
 }
 
 /// After a 401/403 with a renewable credential: renews it and, when that worked, sends `again`
@@ -330,10 +367,10 @@ async fn send(
     let send_policy = auth.authorizer().and_then(|a| a.send_policy());
     #[cfg(feature = "rate-limit")]
     let policy = send_policy
-        .and_then(|p| p.retry().copied())
-        .unwrap_or(*transport.retry());
+        .and_then(|p| p.retry())
+        .unwrap_or(transport.retry());
     #[cfg(not(feature = "rate-limit"))]
-    let policy = *transport.retry();
+    let policy = transport.retry();
     let budget = transport.retry_budget();
 
     let mut retries = 0;
@@ -344,7 +381,8 @@ async fn send(
             .and_then(|p| p.limiter())
             .or(transport.rate_limiter())
         {
-            limiter.acquire().await;
+            // Boxed: only clients with a limiter wait here, and they send a few requests a second.
+            Box::pin(limiter.acquire()).await;
         }
         span.record("attempt", retries + 1);
         // The request goes out and a copy takes its place for the next attempt. The original goes
@@ -361,27 +399,32 @@ async fn send(
             ),
         };
         let outgoing = std::mem::replace(request, stand_in);
-        let result = client.execute(outgoing).await.map_err(|e| e.without_url());
-        let attempt = settle(budget, &result);
-        if last
-            || attempt == Attempt::Final
-            || !attempt.may_retry(idempotent)
-            || !budget.allows_retry()
-        {
-            return result;
-        }
-        let server_wait = result.as_ref().ok().and_then(|r| retry_after(r.headers()));
-        let Some(delay) = policy.delay(retries, server_wait, waited) else {
-            return result;
+        // In a block of its own: the answer is gone before the wait (a borrowed local would keep
+        // its room in this future).
+        let delay = {
+            let result = client.execute(outgoing).await.map_err(|e| e.without_url());
+            let attempt = settle(budget, &result);
+            if last
+                || attempt == Attempt::Final
+                || !attempt.may_retry(idempotent)
+                || !budget.allows_retry()
+            {
+                return result;
+            }
+            let server_wait = result.as_ref().ok().and_then(|r| retry_after(r.headers()));
+            let Some(delay) = policy.delay(retries, server_wait, waited) else {
+                return result;
+            };
+            tracing::debug!(
+                attempt = retries + 1,
+                delay_ms = delay.as_millis() as u64,
+                outcome = ?attempt,
+                "retrying"
+            );
+            delay
         };
-        tracing::debug!(
-            attempt = retries + 1,
-            delay_ms = delay.as_millis() as u64,
-            outcome = ?attempt,
-            "retrying"
-        );
-        drop(result);
-        tokio::time::sleep(delay).await;
+        // Boxed: a timer is larger than the rest of this future, and only a retry needs one.
+        Box::pin(tokio::time::sleep(delay)).await;
         waited += delay;
         retries += 1;
     }

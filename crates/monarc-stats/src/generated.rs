@@ -2035,43 +2035,49 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::OrganizationList>, Error<types::Error>> {
             let Self { client, fields, limit, skip } = self;
-            let fields = fields.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let skip = skip.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/organizations/", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = analytics_auth::hooks::query_param(
-                    analytics_auth::hooks::query_param(
-                        analytics_auth::hooks::query_param(
-                            client
-                                .client
-                                .get(url)
-                                .header(
-                                    ::reqwest::header::ACCEPT,
-                                    ::reqwest::header::HeaderValue::from_static(
-                                        "application/json",
-                                    ),
-                                ),
-                            "_fields",
-                            &fields,
-                        ),
-                        "_limit",
-                        &limit,
-                    ),
-                    "_skip",
-                    &skip,
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "list_organizations",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let fields = fields.map_err(Error::InvalidRequest)?;
+                    let limit = limit.map_err(Error::InvalidRequest)?;
+                    let skip = skip.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/organizations/", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = analytics_auth::hooks::query_param(
+                            analytics_auth::hooks::query_param(
+                                analytics_auth::hooks::query_param(
+                                    client
+                                        .client
+                                        .get(url)
+                                        .header(
+                                            ::reqwest::header::ACCEPT,
+                                            ::reqwest::header::HeaderValue::from_static(
+                                                "application/json",
+                                            ),
+                                        ),
+                                    "_fields",
+                                    &fields,
+                                ),
+                                "_limit",
+                                &limit,
+                            ),
+                            "_skip",
+                            &skip,
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 400u16 => {
                     Err(
@@ -2131,32 +2137,41 @@ pub mod builder {
             Error<types::CreateOrganizationResponse>,
         > {
             let Self { client, body } = self;
-            let body = body
-                .and_then(|v| {
-                    types::OrganizationCreate::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/organizations/", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
             let info = OperationInfo {
                 operation_id: "create_organization",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let body = body
+                        .and_then(|v| {
+                            types::OrganizationCreate::try_from(v)
+                                .map_err(|e| e.to_string())
+                        })
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/organizations/", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .json(&body)
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 400u16 => {
                     Err(
@@ -2201,30 +2216,38 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::Organization>, Error<types::Error>> {
             let Self { client, name } = self;
-            let name = name.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/organizations/{}/", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& name),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "get_organization",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let name = name.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/organizations/{}/", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& name),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 404u16 => {
                     Err(
@@ -2298,36 +2321,45 @@ pub mod builder {
             Error<types::UpdateOrganizationErrorBody>,
         > {
             let Self { client, name, body } = self;
-            let name = name.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::OrganizationUpdate::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/organizations/{}/", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& name),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
             let info = OperationInfo {
                 operation_id: "update_organization",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let name = name.map_err(Error::InvalidRequest)?;
+                    let body = body
+                        .and_then(|v| {
+                            types::OrganizationUpdate::try_from(v)
+                                .map_err(|e| e.to_string())
+                        })
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/organizations/{}/", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& name),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .put(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .json(&body)
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 400u16 => {
                     Err(
@@ -3084,64 +3116,71 @@ pub mod builder {
                 year_lte,
                 year_ne,
             } = self;
-            let fields = fields.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let skip = skip.map_err(Error::InvalidRequest)?;
-            let created_at = created_at.map_err(Error::InvalidRequest)?;
-            let created_at_exact = created_at_exact.map_err(Error::InvalidRequest)?;
-            let created_at_gt = created_at_gt.map_err(Error::InvalidRequest)?;
-            let created_at_gte = created_at_gte.map_err(Error::InvalidRequest)?;
-            let created_at_lt = created_at_lt.map_err(Error::InvalidRequest)?;
-            let created_at_lte = created_at_lte.map_err(Error::InvalidRequest)?;
-            let day = day.map_err(Error::InvalidRequest)?;
-            let day_exact = day_exact.map_err(Error::InvalidRequest)?;
-            let day_gt = day_gt.map_err(Error::InvalidRequest)?;
-            let day_gte = day_gte.map_err(Error::InvalidRequest)?;
-            let day_in = day_in.map_err(Error::InvalidRequest)?;
-            let day_lt = day_lt.map_err(Error::InvalidRequest)?;
-            let day_lte = day_lte.map_err(Error::InvalidRequest)?;
-            let day_ne = day_ne.map_err(Error::InvalidRequest)?;
-            let month = month.map_err(Error::InvalidRequest)?;
-            let month_exact = month_exact.map_err(Error::InvalidRequest)?;
-            let month_gt = month_gt.map_err(Error::InvalidRequest)?;
-            let month_gte = month_gte.map_err(Error::InvalidRequest)?;
-            let month_in = month_in.map_err(Error::InvalidRequest)?;
-            let month_lt = month_lt.map_err(Error::InvalidRequest)?;
-            let month_lte = month_lte.map_err(Error::InvalidRequest)?;
-            let month_ne = month_ne.map_err(Error::InvalidRequest)?;
-            let organization = organization.map_err(Error::InvalidRequest)?;
-            let organization_exact = organization_exact.map_err(Error::InvalidRequest)?;
-            let organization_ne = organization_ne.map_err(Error::InvalidRequest)?;
-            let type_ = type_.map_err(Error::InvalidRequest)?;
-            let type_contains = type_contains.map_err(Error::InvalidRequest)?;
-            let type_exact = type_exact.map_err(Error::InvalidRequest)?;
-            let type_icontains = type_icontains.map_err(Error::InvalidRequest)?;
-            let type_iexact = type_iexact.map_err(Error::InvalidRequest)?;
-            let type_ne = type_ne.map_err(Error::InvalidRequest)?;
-            let type_startswith = type_startswith.map_err(Error::InvalidRequest)?;
-            let week = week.map_err(Error::InvalidRequest)?;
-            let week_exact = week_exact.map_err(Error::InvalidRequest)?;
-            let week_gt = week_gt.map_err(Error::InvalidRequest)?;
-            let week_gte = week_gte.map_err(Error::InvalidRequest)?;
-            let week_in = week_in.map_err(Error::InvalidRequest)?;
-            let week_lt = week_lt.map_err(Error::InvalidRequest)?;
-            let week_lte = week_lte.map_err(Error::InvalidRequest)?;
-            let week_ne = week_ne.map_err(Error::InvalidRequest)?;
-            let year = year.map_err(Error::InvalidRequest)?;
-            let year_exact = year_exact.map_err(Error::InvalidRequest)?;
-            let year_gt = year_gt.map_err(Error::InvalidRequest)?;
-            let year_gte = year_gte.map_err(Error::InvalidRequest)?;
-            let year_in = year_in.map_err(Error::InvalidRequest)?;
-            let year_lt = year_lt.map_err(Error::InvalidRequest)?;
-            let year_lte = year_lte.map_err(Error::InvalidRequest)?;
-            let year_ne = year_ne.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/stats/", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = analytics_auth::hooks::query_param(
-                    analytics_auth::hooks::query_param(
-                        analytics_auth::hooks::query_param(
+            let info = OperationInfo {
+                operation_id: "list_stats",
+            };
+            let (status, response) = {
+                let exec = {
+                    let fields = fields.map_err(Error::InvalidRequest)?;
+                    let limit = limit.map_err(Error::InvalidRequest)?;
+                    let skip = skip.map_err(Error::InvalidRequest)?;
+                    let created_at = created_at.map_err(Error::InvalidRequest)?;
+                    let created_at_exact = created_at_exact
+                        .map_err(Error::InvalidRequest)?;
+                    let created_at_gt = created_at_gt.map_err(Error::InvalidRequest)?;
+                    let created_at_gte = created_at_gte.map_err(Error::InvalidRequest)?;
+                    let created_at_lt = created_at_lt.map_err(Error::InvalidRequest)?;
+                    let created_at_lte = created_at_lte.map_err(Error::InvalidRequest)?;
+                    let day = day.map_err(Error::InvalidRequest)?;
+                    let day_exact = day_exact.map_err(Error::InvalidRequest)?;
+                    let day_gt = day_gt.map_err(Error::InvalidRequest)?;
+                    let day_gte = day_gte.map_err(Error::InvalidRequest)?;
+                    let day_in = day_in.map_err(Error::InvalidRequest)?;
+                    let day_lt = day_lt.map_err(Error::InvalidRequest)?;
+                    let day_lte = day_lte.map_err(Error::InvalidRequest)?;
+                    let day_ne = day_ne.map_err(Error::InvalidRequest)?;
+                    let month = month.map_err(Error::InvalidRequest)?;
+                    let month_exact = month_exact.map_err(Error::InvalidRequest)?;
+                    let month_gt = month_gt.map_err(Error::InvalidRequest)?;
+                    let month_gte = month_gte.map_err(Error::InvalidRequest)?;
+                    let month_in = month_in.map_err(Error::InvalidRequest)?;
+                    let month_lt = month_lt.map_err(Error::InvalidRequest)?;
+                    let month_lte = month_lte.map_err(Error::InvalidRequest)?;
+                    let month_ne = month_ne.map_err(Error::InvalidRequest)?;
+                    let organization = organization.map_err(Error::InvalidRequest)?;
+                    let organization_exact = organization_exact
+                        .map_err(Error::InvalidRequest)?;
+                    let organization_ne = organization_ne
+                        .map_err(Error::InvalidRequest)?;
+                    let type_ = type_.map_err(Error::InvalidRequest)?;
+                    let type_contains = type_contains.map_err(Error::InvalidRequest)?;
+                    let type_exact = type_exact.map_err(Error::InvalidRequest)?;
+                    let type_icontains = type_icontains.map_err(Error::InvalidRequest)?;
+                    let type_iexact = type_iexact.map_err(Error::InvalidRequest)?;
+                    let type_ne = type_ne.map_err(Error::InvalidRequest)?;
+                    let type_startswith = type_startswith
+                        .map_err(Error::InvalidRequest)?;
+                    let week = week.map_err(Error::InvalidRequest)?;
+                    let week_exact = week_exact.map_err(Error::InvalidRequest)?;
+                    let week_gt = week_gt.map_err(Error::InvalidRequest)?;
+                    let week_gte = week_gte.map_err(Error::InvalidRequest)?;
+                    let week_in = week_in.map_err(Error::InvalidRequest)?;
+                    let week_lt = week_lt.map_err(Error::InvalidRequest)?;
+                    let week_lte = week_lte.map_err(Error::InvalidRequest)?;
+                    let week_ne = week_ne.map_err(Error::InvalidRequest)?;
+                    let year = year.map_err(Error::InvalidRequest)?;
+                    let year_exact = year_exact.map_err(Error::InvalidRequest)?;
+                    let year_gt = year_gt.map_err(Error::InvalidRequest)?;
+                    let year_gte = year_gte.map_err(Error::InvalidRequest)?;
+                    let year_in = year_in.map_err(Error::InvalidRequest)?;
+                    let year_lt = year_lt.map_err(Error::InvalidRequest)?;
+                    let year_lte = year_lte.map_err(Error::InvalidRequest)?;
+                    let year_ne = year_ne.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/stats/", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = analytics_auth::hooks::query_param(
                             analytics_auth::hooks::query_param(
                                 analytics_auth::hooks::query_param(
                                     analytics_auth::hooks::query_param(
@@ -3190,177 +3229,180 @@ pub mod builder {
                                                                                                                                                                                                                 analytics_auth::hooks::query_param(
                                                                                                                                                                                                                     analytics_auth::hooks::query_param(
                                                                                                                                                                                                                         analytics_auth::hooks::query_param(
-                                                                                                                                                                                                                            client
-                                                                                                                                                                                                                                .client
-                                                                                                                                                                                                                                .get(url)
-                                                                                                                                                                                                                                .header(
-                                                                                                                                                                                                                                    ::reqwest::header::ACCEPT,
-                                                                                                                                                                                                                                    ::reqwest::header::HeaderValue::from_static(
-                                                                                                                                                                                                                                        "application/json",
-                                                                                                                                                                                                                                    ),
+                                                                                                                                                                                                                            analytics_auth::hooks::query_param(
+                                                                                                                                                                                                                                analytics_auth::hooks::query_param(
+                                                                                                                                                                                                                                    client
+                                                                                                                                                                                                                                        .client
+                                                                                                                                                                                                                                        .get(url)
+                                                                                                                                                                                                                                        .header(
+                                                                                                                                                                                                                                            ::reqwest::header::ACCEPT,
+                                                                                                                                                                                                                                            ::reqwest::header::HeaderValue::from_static(
+                                                                                                                                                                                                                                                "application/json",
+                                                                                                                                                                                                                                            ),
+                                                                                                                                                                                                                                        ),
+                                                                                                                                                                                                                                    "_fields",
+                                                                                                                                                                                                                                    &fields,
                                                                                                                                                                                                                                 ),
-                                                                                                                                                                                                                            "_fields",
-                                                                                                                                                                                                                            &fields,
+                                                                                                                                                                                                                                "_limit",
+                                                                                                                                                                                                                                &limit,
+                                                                                                                                                                                                                            ),
+                                                                                                                                                                                                                            "_skip",
+                                                                                                                                                                                                                            &skip,
                                                                                                                                                                                                                         ),
-                                                                                                                                                                                                                        "_limit",
-                                                                                                                                                                                                                        &limit,
+                                                                                                                                                                                                                        "created_at",
+                                                                                                                                                                                                                        &created_at,
                                                                                                                                                                                                                     ),
-                                                                                                                                                                                                                    "_skip",
-                                                                                                                                                                                                                    &skip,
+                                                                                                                                                                                                                    "created_at__exact",
+                                                                                                                                                                                                                    &created_at_exact,
                                                                                                                                                                                                                 ),
-                                                                                                                                                                                                                "created_at",
-                                                                                                                                                                                                                &created_at,
+                                                                                                                                                                                                                "created_at__gt",
+                                                                                                                                                                                                                &created_at_gt,
                                                                                                                                                                                                             ),
-                                                                                                                                                                                                            "created_at__exact",
-                                                                                                                                                                                                            &created_at_exact,
+                                                                                                                                                                                                            "created_at__gte",
+                                                                                                                                                                                                            &created_at_gte,
                                                                                                                                                                                                         ),
-                                                                                                                                                                                                        "created_at__gt",
-                                                                                                                                                                                                        &created_at_gt,
+                                                                                                                                                                                                        "created_at__lt",
+                                                                                                                                                                                                        &created_at_lt,
                                                                                                                                                                                                     ),
-                                                                                                                                                                                                    "created_at__gte",
-                                                                                                                                                                                                    &created_at_gte,
+                                                                                                                                                                                                    "created_at__lte",
+                                                                                                                                                                                                    &created_at_lte,
                                                                                                                                                                                                 ),
-                                                                                                                                                                                                "created_at__lt",
-                                                                                                                                                                                                &created_at_lt,
+                                                                                                                                                                                                "day",
+                                                                                                                                                                                                &day,
                                                                                                                                                                                             ),
-                                                                                                                                                                                            "created_at__lte",
-                                                                                                                                                                                            &created_at_lte,
+                                                                                                                                                                                            "day__exact",
+                                                                                                                                                                                            &day_exact,
                                                                                                                                                                                         ),
-                                                                                                                                                                                        "day",
-                                                                                                                                                                                        &day,
+                                                                                                                                                                                        "day__gt",
+                                                                                                                                                                                        &day_gt,
                                                                                                                                                                                     ),
-                                                                                                                                                                                    "day__exact",
-                                                                                                                                                                                    &day_exact,
+                                                                                                                                                                                    "day__gte",
+                                                                                                                                                                                    &day_gte,
                                                                                                                                                                                 ),
-                                                                                                                                                                                "day__gt",
-                                                                                                                                                                                &day_gt,
+                                                                                                                                                                                "day__in",
+                                                                                                                                                                                &day_in,
                                                                                                                                                                             ),
-                                                                                                                                                                            "day__gte",
-                                                                                                                                                                            &day_gte,
+                                                                                                                                                                            "day__lt",
+                                                                                                                                                                            &day_lt,
                                                                                                                                                                         ),
-                                                                                                                                                                        "day__in",
-                                                                                                                                                                        &day_in,
+                                                                                                                                                                        "day__lte",
+                                                                                                                                                                        &day_lte,
                                                                                                                                                                     ),
-                                                                                                                                                                    "day__lt",
-                                                                                                                                                                    &day_lt,
+                                                                                                                                                                    "day__ne",
+                                                                                                                                                                    &day_ne,
                                                                                                                                                                 ),
-                                                                                                                                                                "day__lte",
-                                                                                                                                                                &day_lte,
+                                                                                                                                                                "month",
+                                                                                                                                                                &month,
                                                                                                                                                             ),
-                                                                                                                                                            "day__ne",
-                                                                                                                                                            &day_ne,
+                                                                                                                                                            "month__exact",
+                                                                                                                                                            &month_exact,
                                                                                                                                                         ),
-                                                                                                                                                        "month",
-                                                                                                                                                        &month,
+                                                                                                                                                        "month__gt",
+                                                                                                                                                        &month_gt,
                                                                                                                                                     ),
-                                                                                                                                                    "month__exact",
-                                                                                                                                                    &month_exact,
+                                                                                                                                                    "month__gte",
+                                                                                                                                                    &month_gte,
                                                                                                                                                 ),
-                                                                                                                                                "month__gt",
-                                                                                                                                                &month_gt,
+                                                                                                                                                "month__in",
+                                                                                                                                                &month_in,
                                                                                                                                             ),
-                                                                                                                                            "month__gte",
-                                                                                                                                            &month_gte,
+                                                                                                                                            "month__lt",
+                                                                                                                                            &month_lt,
                                                                                                                                         ),
-                                                                                                                                        "month__in",
-                                                                                                                                        &month_in,
+                                                                                                                                        "month__lte",
+                                                                                                                                        &month_lte,
                                                                                                                                     ),
-                                                                                                                                    "month__lt",
-                                                                                                                                    &month_lt,
+                                                                                                                                    "month__ne",
+                                                                                                                                    &month_ne,
                                                                                                                                 ),
-                                                                                                                                "month__lte",
-                                                                                                                                &month_lte,
+                                                                                                                                "organization",
+                                                                                                                                &organization,
                                                                                                                             ),
-                                                                                                                            "month__ne",
-                                                                                                                            &month_ne,
+                                                                                                                            "organization__exact",
+                                                                                                                            &organization_exact,
                                                                                                                         ),
-                                                                                                                        "organization",
-                                                                                                                        &organization,
+                                                                                                                        "organization__ne",
+                                                                                                                        &organization_ne,
                                                                                                                     ),
-                                                                                                                    "organization__exact",
-                                                                                                                    &organization_exact,
+                                                                                                                    "type",
+                                                                                                                    &type_,
                                                                                                                 ),
-                                                                                                                "organization__ne",
-                                                                                                                &organization_ne,
+                                                                                                                "type__contains",
+                                                                                                                &type_contains,
                                                                                                             ),
-                                                                                                            "type",
-                                                                                                            &type_,
+                                                                                                            "type__exact",
+                                                                                                            &type_exact,
                                                                                                         ),
-                                                                                                        "type__contains",
-                                                                                                        &type_contains,
+                                                                                                        "type__icontains",
+                                                                                                        &type_icontains,
                                                                                                     ),
-                                                                                                    "type__exact",
-                                                                                                    &type_exact,
+                                                                                                    "type__iexact",
+                                                                                                    &type_iexact,
                                                                                                 ),
-                                                                                                "type__icontains",
-                                                                                                &type_icontains,
+                                                                                                "type__ne",
+                                                                                                &type_ne,
                                                                                             ),
-                                                                                            "type__iexact",
-                                                                                            &type_iexact,
+                                                                                            "type__startswith",
+                                                                                            &type_startswith,
                                                                                         ),
-                                                                                        "type__ne",
-                                                                                        &type_ne,
+                                                                                        "week",
+                                                                                        &week,
                                                                                     ),
-                                                                                    "type__startswith",
-                                                                                    &type_startswith,
+                                                                                    "week__exact",
+                                                                                    &week_exact,
                                                                                 ),
-                                                                                "week",
-                                                                                &week,
+                                                                                "week__gt",
+                                                                                &week_gt,
                                                                             ),
-                                                                            "week__exact",
-                                                                            &week_exact,
+                                                                            "week__gte",
+                                                                            &week_gte,
                                                                         ),
-                                                                        "week__gt",
-                                                                        &week_gt,
+                                                                        "week__in",
+                                                                        &week_in,
                                                                     ),
-                                                                    "week__gte",
-                                                                    &week_gte,
+                                                                    "week__lt",
+                                                                    &week_lt,
                                                                 ),
-                                                                "week__in",
-                                                                &week_in,
+                                                                "week__lte",
+                                                                &week_lte,
                                                             ),
-                                                            "week__lt",
-                                                            &week_lt,
+                                                            "week__ne",
+                                                            &week_ne,
                                                         ),
-                                                        "week__lte",
-                                                        &week_lte,
+                                                        "year",
+                                                        &year,
                                                     ),
-                                                    "week__ne",
-                                                    &week_ne,
+                                                    "year__exact",
+                                                    &year_exact,
                                                 ),
-                                                "year",
-                                                &year,
+                                                "year__gt",
+                                                &year_gt,
                                             ),
-                                            "year__exact",
-                                            &year_exact,
+                                            "year__gte",
+                                            &year_gte,
                                         ),
-                                        "year__gt",
-                                        &year_gt,
+                                        "year__in",
+                                        &year_in,
                                     ),
-                                    "year__gte",
-                                    &year_gte,
+                                    "year__lt",
+                                    &year_lt,
                                 ),
-                                "year__in",
-                                &year_in,
+                                "year__lte",
+                                &year_lte,
                             ),
-                            "year__lt",
-                            &year_lt,
-                        ),
-                        "year__lte",
-                        &year_lte,
-                    ),
-                    "year__ne",
-                    &year_ne,
-                )
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "list_stats",
+                            "year__ne",
+                            &year_ne,
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 400u16 => {
                     Err(
@@ -3437,37 +3479,45 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::Stats>, Error<types::CreateStatsErrorBody>> {
             let Self { client, fields, body } = self;
-            let fields = fields.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| types::StatsCreate::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/stats/", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = analytics_auth::hooks::query_param(
-                    client
-                        .client
-                        .post(url)
-                        .header(
-                            ::reqwest::header::ACCEPT,
-                            ::reqwest::header::HeaderValue::from_static(
-                                "application/json",
-                            ),
-                        )
-                        .json(&body),
-                    "_fields",
-                    &fields,
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "create_stats",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let fields = fields.map_err(Error::InvalidRequest)?;
+                    let body = body
+                        .and_then(|v| {
+                            types::StatsCreate::try_from(v).map_err(|e| e.to_string())
+                        })
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/stats/", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = analytics_auth::hooks::query_param(
+                            client
+                                .client
+                                .post(url)
+                                .header(
+                                    ::reqwest::header::ACCEPT,
+                                    ::reqwest::header::HeaderValue::from_static(
+                                        "application/json",
+                                    ),
+                                )
+                                .json(&body),
+                            "_fields",
+                            &fields,
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 400u16 => {
                     Err(
@@ -3531,37 +3581,43 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::Stats>, Error<types::Error>> {
             let Self { client, id, fields } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
-            let fields = fields.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/stats/{}/", client.baseurl, analytics_auth::hooks::PathSegment(&
-                    id),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = analytics_auth::hooks::query_param(
-                    client
-                        .client
-                        .get(url)
-                        .header(
-                            ::reqwest::header::ACCEPT,
-                            ::reqwest::header::HeaderValue::from_static(
-                                "application/json",
-                            ),
-                        ),
-                    "_fields",
-                    &fields,
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "get_stats",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let id = id.map_err(Error::InvalidRequest)?;
+                    let fields = fields.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/stats/{}/", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& id),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = analytics_auth::hooks::query_param(
+                            client
+                                .client
+                                .get(url)
+                                .header(
+                                    ::reqwest::header::ACCEPT,
+                                    ::reqwest::header::HeaderValue::from_static(
+                                        "application/json",
+                                    ),
+                                ),
+                            "_fields",
+                            &fields,
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 401u16 => {
                     Err(

@@ -1533,28 +1533,36 @@ pub mod builder {
             Error<types::CreateTokenErrorBody>,
         > {
             let Self { client, body } = self;
-            let body = body.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/o/token/", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .form_urlencoded(&body)?
-                .build()?;
             let info = OperationInfo {
                 operation_id: "create_token",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let body = body.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/o/token/", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .form_urlencoded(&body)?
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 400u16 => {
                     Err(
@@ -1672,49 +1680,55 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::VisitAggregates>, Error<types::ApiError>> {
             let Self { client, array_key, bucket, end, start, timezone } = self;
-            let array_key = array_key.map_err(Error::InvalidRequest)?;
-            let bucket = bucket.map_err(Error::InvalidRequest)?;
-            let end = end.map_err(Error::InvalidRequest)?;
-            let start = start.map_err(Error::InvalidRequest)?;
-            let timezone = timezone.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/v1/aggregate/{}/visits/{}", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& array_key),
-                    analytics_auth::hooks::PathSegment(& bucket),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = analytics_auth::hooks::query_param(
-                    analytics_auth::hooks::query_param(
-                        analytics_auth::hooks::query_param(
-                            client
-                                .client
-                                .get(url)
-                                .header(
-                                    ::reqwest::header::ACCEPT,
-                                    ::reqwest::header::HeaderValue::from_static(
-                                        "application/json",
-                                    ),
-                                ),
-                            "end",
-                            &end,
-                        ),
-                        "start",
-                        &start,
-                    ),
-                    "timezone",
-                    &timezone,
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "get_visit_aggregates",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let array_key = array_key.map_err(Error::InvalidRequest)?;
+                    let bucket = bucket.map_err(Error::InvalidRequest)?;
+                    let end = end.map_err(Error::InvalidRequest)?;
+                    let start = start.map_err(Error::InvalidRequest)?;
+                    let timezone = timezone.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/v1/aggregate/{}/visits/{}", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& array_key),
+                            analytics_auth::hooks::PathSegment(& bucket),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = analytics_auth::hooks::query_param(
+                            analytics_auth::hooks::query_param(
+                                analytics_auth::hooks::query_param(
+                                    client
+                                        .client
+                                        .get(url)
+                                        .header(
+                                            ::reqwest::header::ACCEPT,
+                                            ::reqwest::header::HeaderValue::from_static(
+                                                "application/json",
+                                            ),
+                                        ),
+                                    "end",
+                                    &end,
+                                ),
+                                "start",
+                                &start,
+                            ),
+                            "timezone",
+                            &timezone,
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 401u16 => {
                     Err(
@@ -1757,26 +1771,34 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::DeploymentList>, Error<types::ApiError>> {
             let Self { client } = self;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/v1/deployment/list", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "list_deployments",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/v1/deployment/list", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 401u16 => {
                     Err(
@@ -1819,26 +1841,34 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::CurrentUser>, Error<types::ApiError>> {
             let Self { client } = self;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/v1/whoami", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "get_current_user",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/v1/whoami", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 401u16 => {
                     Err(

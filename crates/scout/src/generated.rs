@@ -5172,28 +5172,36 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::UndocumentedJson>, Error<()>> {
             let Self { client, body } = self;
-            let body = body.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/calendar/delete", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
             let info = OperationInfo {
                 operation_id: "delete_calendar_event",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let body = body.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/calendar/delete", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .json(&body)
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -5215,26 +5223,34 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::UndocumentedJson>, Error<()>> {
             let Self { client } = self;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/calendar/schedule/", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "list_calendar_events",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/calendar/schedule/", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -5271,28 +5287,36 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::UndocumentedJson>, Error<()>> {
             let Self { client, body } = self;
-            let body = body.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/calendar/set", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
             let info = OperationInfo {
                 operation_id: "set_calendar_event",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let body = body.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/calendar/set", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .json(&body)
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -5352,34 +5376,47 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::LoginResponse>, Error<()>> {
             let Self { client, x_csrf_token, body } = self;
-            let x_csrf_token = x_csrf_token.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| types::LoginForm::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/login", client.baseurl,),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map.append("x-csrf-token", x_csrf_token.to_string().try_into()?);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .form_urlencoded(&body)?
-                .headers(header_map)
-                .build()?;
             let info = OperationInfo {
                 operation_id: "create_session",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let x_csrf_token = x_csrf_token.map_err(Error::InvalidRequest)?;
+                    let body = body
+                        .and_then(|v| {
+                            types::LoginForm::try_from(v).map_err(|e| e.to_string())
+                        })
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/login", client.baseurl,),
+                    );
+                    let mut header_map = ::reqwest::header::HeaderMap::with_capacity(
+                        1usize,
+                    );
+                    header_map
+                        .append("x-csrf-token", x_csrf_token.to_string().try_into()?);
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .form_urlencoded(&body)?
+                        .headers(header_map)
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -5401,26 +5438,34 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<::std::vec::Vec<types::Mission>>, Error<()>> {
             let Self { client } = self;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/missions", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "list_missions",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/missions", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -5456,30 +5501,38 @@ pub mod builder {
         ///Sends a `GET` request to `/missions/{missionId}`
         pub async fn send(self) -> Result<ResponseValue<types::Mission>, Error<()>> {
             let Self { client, mission_id } = self;
-            let mission_id = mission_id.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/missions/{}", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& mission_id),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "get_mission",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let mission_id = mission_id.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/missions/{}", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& mission_id),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -5515,23 +5568,29 @@ pub mod builder {
         ///Sends a `DELETE` request to `/missions/{missionId}`
         pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, mission_id } = self;
-            let mission_id = mission_id.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/missions/{}", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& mission_id),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client.client.delete(url).build()?;
             let info = OperationInfo {
                 operation_id: "delete_mission",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let mission_id = mission_id.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/missions/{}", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& mission_id),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client.client.delete(url).build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => Ok(ResponseValue::empty(response)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -5553,26 +5612,34 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<::std::vec::Vec<types::Robot>>, Error<()>> {
             let Self { client } = self;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/robots", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "list_robots",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/robots", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -5620,30 +5687,40 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::RobotCreated>, Error<()>> {
             let Self { client, body } = self;
-            let body = body
-                .and_then(|v| types::RobotCreate::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/robots", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
             let info = OperationInfo {
                 operation_id: "create_robot",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let body = body
+                        .and_then(|v| {
+                            types::RobotCreate::try_from(v).map_err(|e| e.to_string())
+                        })
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/robots", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .json(&body)
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -5679,30 +5756,38 @@ pub mod builder {
         ///Sends a `GET` request to `/robots/{robotHostname}`
         pub async fn send(self) -> Result<ResponseValue<types::Robot>, Error<()>> {
             let Self { client, robot_hostname } = self;
-            let robot_hostname = robot_hostname.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/robots/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
-                    robot_hostname),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "get_robot",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let robot_hostname = robot_hostname.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/robots/{}", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& robot_hostname),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -5738,23 +5823,29 @@ pub mod builder {
         ///Sends a `DELETE` request to `/robots/{robotHostname}`
         pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, robot_hostname } = self;
-            let robot_hostname = robot_hostname.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/robots/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
-                    robot_hostname),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client.client.delete(url).build()?;
             let info = OperationInfo {
                 operation_id: "delete_robot",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let robot_hostname = robot_hostname.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/robots/{}", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& robot_hostname),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client.client.delete(url).build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => Ok(ResponseValue::empty(response)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -5790,23 +5881,29 @@ pub mod builder {
         ///Sends a `GET` request to `/run_archives/{runId}`
         pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error<()>> {
             let Self { client, run_id } = self;
-            let run_id = run_id.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/run_archives/{}", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& run_id),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client.client.get(url).build()?;
             let info = OperationInfo {
                 operation_id: "get_run_archive",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let run_id = run_id.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/run_archives/{}", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& run_id),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client.client.get(url).build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => Ok(ResponseValue::stream(response)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -6027,25 +6124,29 @@ pub mod builder {
                 start_created_at,
                 uuid,
             } = self;
-            let action_name = action_name.map_err(Error::InvalidRequest)?;
-            let action_uuid = action_uuid.map_err(Error::InvalidRequest)?;
-            let end_created_at = end_created_at.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let mission_name = mission_name.map_err(Error::InvalidRequest)?;
-            let order_by = order_by.map_err(Error::InvalidRequest)?;
-            let robot_hostname = robot_hostname.map_err(Error::InvalidRequest)?;
-            let robot_nickname = robot_nickname.map_err(Error::InvalidRequest)?;
-            let robot_serial = robot_serial.map_err(Error::InvalidRequest)?;
-            let run_event_uuid = run_event_uuid.map_err(Error::InvalidRequest)?;
-            let start_created_at = start_created_at.map_err(Error::InvalidRequest)?;
-            let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/run_captures/", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = analytics_auth::hooks::query_param(
-                    analytics_auth::hooks::query_param(
-                        analytics_auth::hooks::query_param(
+            let info = OperationInfo {
+                operation_id: "list_run_captures",
+            };
+            let (status, response) = {
+                let exec = {
+                    let action_name = action_name.map_err(Error::InvalidRequest)?;
+                    let action_uuid = action_uuid.map_err(Error::InvalidRequest)?;
+                    let end_created_at = end_created_at.map_err(Error::InvalidRequest)?;
+                    let limit = limit.map_err(Error::InvalidRequest)?;
+                    let mission_name = mission_name.map_err(Error::InvalidRequest)?;
+                    let order_by = order_by.map_err(Error::InvalidRequest)?;
+                    let robot_hostname = robot_hostname.map_err(Error::InvalidRequest)?;
+                    let robot_nickname = robot_nickname.map_err(Error::InvalidRequest)?;
+                    let robot_serial = robot_serial.map_err(Error::InvalidRequest)?;
+                    let run_event_uuid = run_event_uuid.map_err(Error::InvalidRequest)?;
+                    let start_created_at = start_created_at
+                        .map_err(Error::InvalidRequest)?;
+                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/run_captures/", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = analytics_auth::hooks::query_param(
                             analytics_auth::hooks::query_param(
                                 analytics_auth::hooks::query_param(
                                     analytics_auth::hooks::query_param(
@@ -6055,60 +6156,63 @@ pub mod builder {
                                                     analytics_auth::hooks::query_param(
                                                         analytics_auth::hooks::query_param(
                                                             analytics_auth::hooks::query_param(
-                                                                client
-                                                                    .client
-                                                                    .get(url)
-                                                                    .header(
-                                                                        ::reqwest::header::ACCEPT,
-                                                                        ::reqwest::header::HeaderValue::from_static(
-                                                                            "application/json",
-                                                                        ),
+                                                                analytics_auth::hooks::query_param(
+                                                                    analytics_auth::hooks::query_param(
+                                                                        client
+                                                                            .client
+                                                                            .get(url)
+                                                                            .header(
+                                                                                ::reqwest::header::ACCEPT,
+                                                                                ::reqwest::header::HeaderValue::from_static(
+                                                                                    "application/json",
+                                                                                ),
+                                                                            ),
+                                                                        "actionName",
+                                                                        &action_name,
                                                                     ),
-                                                                "actionName",
-                                                                &action_name,
+                                                                    "actionUuid",
+                                                                    &action_uuid,
+                                                                ),
+                                                                "endCreatedAt",
+                                                                &end_created_at,
                                                             ),
-                                                            "actionUuid",
-                                                            &action_uuid,
+                                                            "limit",
+                                                            &limit,
                                                         ),
-                                                        "endCreatedAt",
-                                                        &end_created_at,
+                                                        "missionName",
+                                                        &mission_name,
                                                     ),
-                                                    "limit",
-                                                    &limit,
+                                                    "orderBy",
+                                                    &order_by,
                                                 ),
-                                                "missionName",
-                                                &mission_name,
+                                                "robotHostname",
+                                                &robot_hostname,
                                             ),
-                                            "orderBy",
-                                            &order_by,
+                                            "robotNickname",
+                                            &robot_nickname,
                                         ),
-                                        "robotHostname",
-                                        &robot_hostname,
+                                        "robotSerial",
+                                        &robot_serial,
                                     ),
-                                    "robotNickname",
-                                    &robot_nickname,
+                                    "runEventUuid",
+                                    &run_event_uuid,
                                 ),
-                                "robotSerial",
-                                &robot_serial,
+                                "startCreatedAt",
+                                &start_created_at,
                             ),
-                            "runEventUuid",
-                            &run_event_uuid,
-                        ),
-                        "startCreatedAt",
-                        &start_created_at,
-                    ),
-                    "uuid",
-                    &uuid,
-                )
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "list_run_captures",
+                            "uuid",
+                            &uuid,
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -6144,30 +6248,39 @@ pub mod builder {
         ///Sends a `GET` request to `/run_captures/{runCaptureUuid}`
         pub async fn send(self) -> Result<ResponseValue<types::RunCapture>, Error<()>> {
             let Self { client, run_capture_uuid } = self;
-            let run_capture_uuid = run_capture_uuid.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/run_captures/{}", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& run_capture_uuid),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "get_run_capture",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let run_capture_uuid = run_capture_uuid
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/run_captures/{}", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& run_capture_uuid),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -6404,26 +6517,30 @@ pub mod builder {
                 start_time,
                 uuid,
             } = self;
-            let action_uuid = action_uuid.map_err(Error::InvalidRequest)?;
-            let end_created_at = end_created_at.map_err(Error::InvalidRequest)?;
-            let end_time = end_time.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let mission_name = mission_name.map_err(Error::InvalidRequest)?;
-            let order_by = order_by.map_err(Error::InvalidRequest)?;
-            let robot_hostname = robot_hostname.map_err(Error::InvalidRequest)?;
-            let robot_nickname = robot_nickname.map_err(Error::InvalidRequest)?;
-            let robot_serial = robot_serial.map_err(Error::InvalidRequest)?;
-            let run_uuid = run_uuid.map_err(Error::InvalidRequest)?;
-            let start_created_at = start_created_at.map_err(Error::InvalidRequest)?;
-            let start_time = start_time.map_err(Error::InvalidRequest)?;
-            let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/run_events/", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = analytics_auth::hooks::query_param(
-                    analytics_auth::hooks::query_param(
-                        analytics_auth::hooks::query_param(
+            let info = OperationInfo {
+                operation_id: "list_run_events",
+            };
+            let (status, response) = {
+                let exec = {
+                    let action_uuid = action_uuid.map_err(Error::InvalidRequest)?;
+                    let end_created_at = end_created_at.map_err(Error::InvalidRequest)?;
+                    let end_time = end_time.map_err(Error::InvalidRequest)?;
+                    let limit = limit.map_err(Error::InvalidRequest)?;
+                    let mission_name = mission_name.map_err(Error::InvalidRequest)?;
+                    let order_by = order_by.map_err(Error::InvalidRequest)?;
+                    let robot_hostname = robot_hostname.map_err(Error::InvalidRequest)?;
+                    let robot_nickname = robot_nickname.map_err(Error::InvalidRequest)?;
+                    let robot_serial = robot_serial.map_err(Error::InvalidRequest)?;
+                    let run_uuid = run_uuid.map_err(Error::InvalidRequest)?;
+                    let start_created_at = start_created_at
+                        .map_err(Error::InvalidRequest)?;
+                    let start_time = start_time.map_err(Error::InvalidRequest)?;
+                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/run_events/", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = analytics_auth::hooks::query_param(
                             analytics_auth::hooks::query_param(
                                 analytics_auth::hooks::query_param(
                                     analytics_auth::hooks::query_param(
@@ -6434,63 +6551,66 @@ pub mod builder {
                                                         analytics_auth::hooks::query_param(
                                                             analytics_auth::hooks::query_param(
                                                                 analytics_auth::hooks::query_param(
-                                                                    client
-                                                                        .client
-                                                                        .get(url)
-                                                                        .header(
-                                                                            ::reqwest::header::ACCEPT,
-                                                                            ::reqwest::header::HeaderValue::from_static(
-                                                                                "application/json",
-                                                                            ),
+                                                                    analytics_auth::hooks::query_param(
+                                                                        analytics_auth::hooks::query_param(
+                                                                            client
+                                                                                .client
+                                                                                .get(url)
+                                                                                .header(
+                                                                                    ::reqwest::header::ACCEPT,
+                                                                                    ::reqwest::header::HeaderValue::from_static(
+                                                                                        "application/json",
+                                                                                    ),
+                                                                                ),
+                                                                            "actionUuid",
+                                                                            &action_uuid,
                                                                         ),
-                                                                    "actionUuid",
-                                                                    &action_uuid,
+                                                                        "endCreatedAt",
+                                                                        &end_created_at,
+                                                                    ),
+                                                                    "endTime",
+                                                                    &end_time,
                                                                 ),
-                                                                "endCreatedAt",
-                                                                &end_created_at,
+                                                                "limit",
+                                                                &limit,
                                                             ),
-                                                            "endTime",
-                                                            &end_time,
+                                                            "missionName",
+                                                            &mission_name,
                                                         ),
-                                                        "limit",
-                                                        &limit,
+                                                        "orderBy",
+                                                        &order_by,
                                                     ),
-                                                    "missionName",
-                                                    &mission_name,
+                                                    "robotHostname",
+                                                    &robot_hostname,
                                                 ),
-                                                "orderBy",
-                                                &order_by,
+                                                "robotNickname",
+                                                &robot_nickname,
                                             ),
-                                            "robotHostname",
-                                            &robot_hostname,
+                                            "robotSerial",
+                                            &robot_serial,
                                         ),
-                                        "robotNickname",
-                                        &robot_nickname,
+                                        "runUuid",
+                                        &run_uuid,
                                     ),
-                                    "robotSerial",
-                                    &robot_serial,
+                                    "startCreatedAt",
+                                    &start_created_at,
                                 ),
-                                "runUuid",
-                                &run_uuid,
+                                "startTime",
+                                &start_time,
                             ),
-                            "startCreatedAt",
-                            &start_created_at,
-                        ),
-                        "startTime",
-                        &start_time,
-                    ),
-                    "uuid",
-                    &uuid,
-                )
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "list_run_events",
+                            "uuid",
+                            &uuid,
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -6526,30 +6646,38 @@ pub mod builder {
         ///Sends a `GET` request to `/run_events/{runEventUuid}`
         pub async fn send(self) -> Result<ResponseValue<types::RunEvent>, Error<()>> {
             let Self { client, run_event_uuid } = self;
-            let run_event_uuid = run_event_uuid.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/run_events/{}", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& run_event_uuid),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "get_run_event",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let run_event_uuid = run_event_uuid.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/run_events/{}", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& run_event_uuid),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -6774,26 +6902,29 @@ pub mod builder {
                 start_time,
                 types,
             } = self;
-            let end_time = end_time.map_err(Error::InvalidRequest)?;
-            let format = format.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let missions = missions.map_err(Error::InvalidRequest)?;
-            let modified_at = modified_at.map_err(Error::InvalidRequest)?;
-            let offset = offset.map_err(Error::InvalidRequest)?;
-            let order_by = order_by.map_err(Error::InvalidRequest)?;
-            let robot_hostname = robot_hostname.map_err(Error::InvalidRequest)?;
-            let robot_nickname = robot_nickname.map_err(Error::InvalidRequest)?;
-            let robot_serial = robot_serial.map_err(Error::InvalidRequest)?;
-            let robots = robots.map_err(Error::InvalidRequest)?;
-            let start_time = start_time.map_err(Error::InvalidRequest)?;
-            let types = types.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/runs/", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = analytics_auth::hooks::query_param(
-                    analytics_auth::hooks::query_param(
-                        analytics_auth::hooks::query_param(
+            let info = OperationInfo {
+                operation_id: "list_runs",
+            };
+            let (status, response) = {
+                let exec = {
+                    let end_time = end_time.map_err(Error::InvalidRequest)?;
+                    let format = format.map_err(Error::InvalidRequest)?;
+                    let limit = limit.map_err(Error::InvalidRequest)?;
+                    let missions = missions.map_err(Error::InvalidRequest)?;
+                    let modified_at = modified_at.map_err(Error::InvalidRequest)?;
+                    let offset = offset.map_err(Error::InvalidRequest)?;
+                    let order_by = order_by.map_err(Error::InvalidRequest)?;
+                    let robot_hostname = robot_hostname.map_err(Error::InvalidRequest)?;
+                    let robot_nickname = robot_nickname.map_err(Error::InvalidRequest)?;
+                    let robot_serial = robot_serial.map_err(Error::InvalidRequest)?;
+                    let robots = robots.map_err(Error::InvalidRequest)?;
+                    let start_time = start_time.map_err(Error::InvalidRequest)?;
+                    let types = types.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/runs/", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = analytics_auth::hooks::query_param(
                             analytics_auth::hooks::query_param(
                                 analytics_auth::hooks::query_param(
                                     analytics_auth::hooks::query_param(
@@ -6804,63 +6935,66 @@ pub mod builder {
                                                         analytics_auth::hooks::query_param(
                                                             analytics_auth::hooks::query_param(
                                                                 analytics_auth::hooks::query_param(
-                                                                    client
-                                                                        .client
-                                                                        .get(url)
-                                                                        .header(
-                                                                            ::reqwest::header::ACCEPT,
-                                                                            ::reqwest::header::HeaderValue::from_static(
-                                                                                "application/json",
-                                                                            ),
+                                                                    analytics_auth::hooks::query_param(
+                                                                        analytics_auth::hooks::query_param(
+                                                                            client
+                                                                                .client
+                                                                                .get(url)
+                                                                                .header(
+                                                                                    ::reqwest::header::ACCEPT,
+                                                                                    ::reqwest::header::HeaderValue::from_static(
+                                                                                        "application/json",
+                                                                                    ),
+                                                                                ),
+                                                                            "endTime",
+                                                                            &end_time,
                                                                         ),
-                                                                    "endTime",
-                                                                    &end_time,
+                                                                        "format",
+                                                                        &format,
+                                                                    ),
+                                                                    "limit",
+                                                                    &limit,
                                                                 ),
-                                                                "format",
-                                                                &format,
+                                                                "missions",
+                                                                &missions,
                                                             ),
-                                                            "limit",
-                                                            &limit,
+                                                            "modifiedAt",
+                                                            &modified_at,
                                                         ),
-                                                        "missions",
-                                                        &missions,
+                                                        "offset",
+                                                        &offset,
                                                     ),
-                                                    "modifiedAt",
-                                                    &modified_at,
+                                                    "orderBy",
+                                                    &order_by,
                                                 ),
-                                                "offset",
-                                                &offset,
+                                                "robotHostname",
+                                                &robot_hostname,
                                             ),
-                                            "orderBy",
-                                            &order_by,
+                                            "robotNickname",
+                                            &robot_nickname,
                                         ),
-                                        "robotHostname",
-                                        &robot_hostname,
+                                        "robotSerial",
+                                        &robot_serial,
                                     ),
-                                    "robotNickname",
-                                    &robot_nickname,
+                                    "robots",
+                                    &robots,
                                 ),
-                                "robotSerial",
-                                &robot_serial,
+                                "startTime",
+                                &start_time,
                             ),
-                            "robots",
-                            &robots,
-                        ),
-                        "startTime",
-                        &start_time,
-                    ),
-                    "types",
-                    &types,
-                )
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "list_runs",
+                            "types",
+                            &types,
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -6882,26 +7016,34 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<::std::vec::Vec<types::ActionFacet>>, Error<()>> {
             let Self { client } = self;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/runs/facets/actions", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "list_action_facets",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/runs/facets/actions", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -6939,30 +7081,38 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<::std::vec::Vec<types::ActionFacet>>, Error<()>> {
             let Self { client, mission_name } = self;
-            let mission_name = mission_name.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/runs/facets/actions/{}", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& mission_name),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "list_mission_action_facets",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let mission_name = mission_name.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/runs/facets/actions/{}", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& mission_name),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -6984,26 +7134,34 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::MissionFacets>, Error<()>> {
             let Self { client } = self;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/runs/facets/missions", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "list_mission_facets",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/runs/facets/missions", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -7025,26 +7183,34 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<::std::vec::Vec<types::RobotFacet>>, Error<()>> {
             let Self { client } = self;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/runs/facets/robots", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "list_robot_facets",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/runs/facets/robots", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -7080,30 +7246,38 @@ pub mod builder {
         ///Sends a `GET` request to `/runs/{runUuid}`
         pub async fn send(self) -> Result<ResponseValue<types::Run>, Error<()>> {
             let Self { client, run_uuid } = self;
-            let run_uuid = run_uuid.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/runs/{}", client.baseurl, analytics_auth::hooks::PathSegment(&
-                    run_uuid),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "get_run",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let run_uuid = run_uuid.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/runs/{}", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& run_uuid),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -7123,26 +7297,34 @@ pub mod builder {
         ///Sends a `GET` request to `/settings/system-time/`
         pub async fn send(self) -> Result<ResponseValue<types::SystemTime>, Error<()>> {
             let Self { client } = self;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/settings/system-time/", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "get_system_time",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/settings/system-time/", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -7179,28 +7361,36 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<::std::vec::Vec<types::SiteDock>>, Error<()>> {
             let Self { client, body } = self;
-            let body = body.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/site_docks", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
             let info = OperationInfo {
                 operation_id: "create_site_dock",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let body = body.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/site_docks", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .json(&body)
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -7222,26 +7412,34 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<::std::vec::Vec<types::SiteDock>>, Error<()>> {
             let Self { client } = self;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/site_docks/", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "list_site_docks",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/site_docks/", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -7277,30 +7475,38 @@ pub mod builder {
         ///Sends a `GET` request to `/site_docks/{uuid}`
         pub async fn send(self) -> Result<ResponseValue<types::SiteDock>, Error<()>> {
             let Self { client, uuid } = self;
-            let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/site_docks/{}", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& uuid),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "get_site_dock",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/site_docks/{}", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& uuid),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -7337,28 +7543,36 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<::std::vec::Vec<types::SiteElement>>, Error<()>> {
             let Self { client, body } = self;
-            let body = body.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/site_elements", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
             let info = OperationInfo {
                 operation_id: "create_site_element",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let body = body.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/site_elements", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .json(&body)
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -7380,26 +7594,34 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<::std::vec::Vec<types::SiteElement>>, Error<()>> {
             let Self { client } = self;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/site_elements/", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "list_site_elements",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/site_elements/", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -7435,30 +7657,38 @@ pub mod builder {
         ///Sends a `GET` request to `/site_elements/{uuid}`
         pub async fn send(self) -> Result<ResponseValue<types::SiteElement>, Error<()>> {
             let Self { client, uuid } = self;
-            let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/site_elements/{}", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& uuid),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "get_site_element",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/site_elements/{}", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& uuid),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -7493,28 +7723,36 @@ pub mod builder {
         ///Sends a `POST` request to `/site_walks`
         pub async fn send(self) -> Result<ResponseValue<types::SiteWalk>, Error<()>> {
             let Self { client, body } = self;
-            let body = body.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/site_walks", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
             let info = OperationInfo {
                 operation_id: "create_site_walk",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let body = body.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/site_walks", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .json(&body)
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -7536,26 +7774,34 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<::std::vec::Vec<types::SiteWalk>>, Error<()>> {
             let Self { client } = self;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/site_walks/", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "list_site_walks",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/site_walks/", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -7593,30 +7839,38 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::UndocumentedJson>, Error<()>> {
             let Self { client, uuid } = self;
-            let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/site_walks/export_as_walk/{}", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& uuid),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "export_site_walk",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/site_walks/export_as_walk/{}", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& uuid),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -7653,28 +7907,36 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::UndocumentedJson>, Error<()>> {
             let Self { client, body } = self;
-            let body = body.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/site_walks/import_from_walk", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
             let info = OperationInfo {
                 operation_id: "import_site_walk",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let body = body.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/site_walks/import_from_walk", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .json(&body)
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -7710,30 +7972,38 @@ pub mod builder {
         ///Sends a `GET` request to `/site_walks/{uuid}`
         pub async fn send(self) -> Result<ResponseValue<types::SiteWalk>, Error<()>> {
             let Self { client, uuid } = self;
-            let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/site_walks/{}", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& uuid),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "get_site_walk",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/site_walks/{}", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& uuid),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -7769,23 +8039,29 @@ pub mod builder {
         ///Sends a `DELETE` request to `/site_walks/{uuid}`
         pub async fn send(self) -> Result<ResponseValue<()>, Error<()>> {
             let Self { client, uuid } = self;
-            let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/site_walks/{}", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& uuid),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client.client.delete(url).build()?;
             let info = OperationInfo {
                 operation_id: "delete_site_walk",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/site_walks/{}", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& uuid),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client.client.delete(url).build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => Ok(ResponseValue::empty(response)),
                 _ => Err(Error::UnexpectedResponse(response)),
             }
@@ -7807,26 +8083,34 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::UndocumentedJson>, Error<()>> {
             let Self { client } = self;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/version/", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "get_version",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/version/", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 _ => Err(Error::UnexpectedResponse(response)),
             }

@@ -447,26 +447,34 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::DatasourcesList>, Error<types::DataApiError>> {
             let Self { client } = self;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/datasources_list", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "list_datasources",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/datasources_list", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 401u16 => {
                     Err(
@@ -533,34 +541,45 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::DataResult>, Error<types::DataApiError>> {
             let Self { client, datasource_uuid, body } = self;
-            let datasource_uuid = datasource_uuid.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| types::DataQuery::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/query-data/{}", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& datasource_uuid),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
             let info = OperationInfo {
                 operation_id: "query_datasource_data",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let datasource_uuid = datasource_uuid
+                        .map_err(Error::InvalidRequest)?;
+                    let body = body
+                        .and_then(|v| {
+                            types::DataQuery::try_from(v).map_err(|e| e.to_string())
+                        })
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/query-data/{}", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& datasource_uuid),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .json(&body)
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 401u16 => {
                     Err(
@@ -605,30 +624,39 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::DatasourceModel>, Error<types::DataApiError>> {
             let Self { client, datasource_uuid } = self;
-            let datasource_uuid = datasource_uuid.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/query-model/{}", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& datasource_uuid),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "query_datasource_model",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let datasource_uuid = datasource_uuid
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/query-model/{}", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& datasource_uuid),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 401u16 => {
                     Err(

@@ -11366,26 +11366,34 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::ApiKeyResult>, Error<types::HttpError>> {
             let Self { client } = self;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/api/api_key", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "create_api_key",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/api/api_key", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 401u16 => {
                     Err(
@@ -11460,43 +11468,50 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::DataSourceList>, Error<types::HttpError>> {
             let Self { client, page, q, results_per_page } = self;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let q = q.map_err(Error::InvalidRequest)?;
-            let results_per_page = results_per_page.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/api/data_source", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = analytics_auth::hooks::query_param(
-                    analytics_auth::hooks::query_param(
-                        analytics_auth::hooks::query_param(
-                            client
-                                .client
-                                .get(url)
-                                .header(
-                                    ::reqwest::header::ACCEPT,
-                                    ::reqwest::header::HeaderValue::from_static(
-                                        "application/json",
-                                    ),
-                                ),
-                            "page",
-                            &page,
-                        ),
-                        "q",
-                        &q,
-                    ),
-                    "results_per_page",
-                    &results_per_page,
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "list_data_sources",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let page = page.map_err(Error::InvalidRequest)?;
+                    let q = q.map_err(Error::InvalidRequest)?;
+                    let results_per_page = results_per_page
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/api/data_source", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = analytics_auth::hooks::query_param(
+                            analytics_auth::hooks::query_param(
+                                analytics_auth::hooks::query_param(
+                                    client
+                                        .client
+                                        .get(url)
+                                        .header(
+                                            ::reqwest::header::ACCEPT,
+                                            ::reqwest::header::HeaderValue::from_static(
+                                                "application/json",
+                                            ),
+                                        ),
+                                    "page",
+                                    &page,
+                                ),
+                                "q",
+                                &q,
+                            ),
+                            "results_per_page",
+                            &results_per_page,
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 401u16 => {
                     Err(
@@ -11553,32 +11568,41 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::DataSource>, Error<types::HttpError>> {
             let Self { client, body } = self;
-            let body = body
-                .and_then(|v| {
-                    types::DataSourceCreate::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/api/data_source", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
             let info = OperationInfo {
                 operation_id: "create_data_source",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let body = body
+                        .and_then(|v| {
+                            types::DataSourceCreate::try_from(v)
+                                .map_err(|e| e.to_string())
+                        })
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/api/data_source", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .json(&body)
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 201u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 401u16 => {
                     Err(
@@ -11640,38 +11664,44 @@ pub mod builder {
             Error<types::HttpError>,
         > {
             let Self { client, s3_object_name, s3_object_type } = self;
-            let s3_object_name = s3_object_name.map_err(Error::InvalidRequest)?;
-            let s3_object_type = s3_object_type.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/api/data_source/sign_s3/", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = analytics_auth::hooks::query_param(
-                    analytics_auth::hooks::query_param(
-                        client
-                            .client
-                            .get(url)
-                            .header(
-                                ::reqwest::header::ACCEPT,
-                                ::reqwest::header::HeaderValue::from_static(
-                                    "application/json",
-                                ),
-                            ),
-                        "s3_object_name",
-                        &s3_object_name,
-                    ),
-                    "s3_object_type",
-                    &s3_object_type,
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "sign_data_source_s3_upload",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let s3_object_name = s3_object_name.map_err(Error::InvalidRequest)?;
+                    let s3_object_type = s3_object_type.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/api/data_source/sign_s3/", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = analytics_auth::hooks::query_param(
+                            analytics_auth::hooks::query_param(
+                                client
+                                    .client
+                                    .get(url)
+                                    .header(
+                                        ::reqwest::header::ACCEPT,
+                                        ::reqwest::header::HeaderValue::from_static(
+                                            "application/json",
+                                        ),
+                                    ),
+                                "s3_object_name",
+                                &s3_object_name,
+                            ),
+                            "s3_object_type",
+                            &s3_object_type,
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 401u16 => {
                     Err(
@@ -11715,30 +11745,38 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::DataSource>, Error<types::HttpError>> {
             let Self { client, uuid } = self;
-            let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/data_source/{}", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& uuid),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "get_data_source",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/data_source/{}", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& uuid),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 401u16 => {
                     Err(
@@ -11815,36 +11853,45 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::DataSource>, Error<types::HttpError>> {
             let Self { client, uuid, body } = self;
-            let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::DataSourceUpdate::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/data_source/{}", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& uuid),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
             let info = OperationInfo {
                 operation_id: "update_data_source",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let body = body
+                        .and_then(|v| {
+                            types::DataSourceUpdate::try_from(v)
+                                .map_err(|e| e.to_string())
+                        })
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/data_source/{}", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& uuid),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .put(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .json(&body)
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 401u16 => {
                     Err(
@@ -11893,30 +11940,38 @@ pub mod builder {
         ///Sends a `DELETE` request to `/api/data_source/{uuid}`
         pub async fn send(self) -> Result<ResponseValue<()>, Error<types::HttpError>> {
             let Self { client, uuid } = self;
-            let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/data_source/{}", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& uuid),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "delete_data_source",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/data_source/{}", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& uuid),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .delete(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 204u16 => Ok(ResponseValue::empty(response)),
                 401u16 => {
                     Err(
@@ -11991,36 +12046,44 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::BatchResponse>, Error<types::HttpError>> {
             let Self { client, uuid, body } = self;
-            let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::BatchRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/data_source/{}/batch", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& uuid),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
             let info = OperationInfo {
                 operation_id: "batch_data_source_rows",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let body = body
+                        .and_then(|v| {
+                            types::BatchRequest::try_from(v).map_err(|e| e.to_string())
+                        })
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/data_source/{}/batch", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& uuid),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .json(&body)
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 400u16 => {
                     Err(
@@ -12109,37 +12172,45 @@ pub mod builder {
             Error<types::HttpError>,
         > {
             let Self { client, uuid, body } = self;
-            let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::ExportSourceDataRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/data_source/{}/export_source_data", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& uuid),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
             let info = OperationInfo {
                 operation_id: "export_data_source_data",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let body = body
+                        .and_then(|v| {
+                            types::ExportSourceDataRequest::try_from(v)
+                                .map_err(|e| e.to_string())
+                        })
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/data_source/{}/export_source_data", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& uuid),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .json(&body)
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 401u16 => {
                     Err(
@@ -12203,38 +12274,46 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::UndocumentedBody>, Error<types::HttpError>> {
             let Self { client, uuid, body } = self;
-            let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/data_source/{}/file", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& uuid),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .header(
-                    ::reqwest::header::CONTENT_TYPE,
-                    ::reqwest::header::HeaderValue::from_static(
-                        "application/octet-stream",
-                    ),
-                )
-                .body(body)
-                .build()?;
             let info = OperationInfo {
                 operation_id: "upload_data_source_file",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let body = body.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/data_source/{}/file", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& uuid),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .header(
+                            ::reqwest::header::CONTENT_TYPE,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/octet-stream",
+                            ),
+                        )
+                        .body(body)
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 201u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 401u16 => {
                     Err(
@@ -12285,30 +12364,38 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::StatusResponse>, Error<types::HttpError>> {
             let Self { client, uuid } = self;
-            let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/data_source/{}/invalidate_cache", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& uuid),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "invalidate_data_source_cache",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/data_source/{}/invalidate_cache", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& uuid),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 401u16 => {
                     Err(
@@ -12384,34 +12471,42 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::UndocumentedBody>, Error<types::HttpError>> {
             let Self { client, uuid, token, body } = self;
-            let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let token = token.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/data_source/{}/push/{}", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& uuid),
-                    analytics_auth::hooks::PathSegment(& token),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
             let info = OperationInfo {
                 operation_id: "push_data_source_row",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let token = token.map_err(Error::InvalidRequest)?;
+                    let body = body.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/data_source/{}/push/{}", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& uuid),
+                            analytics_auth::hooks::PathSegment(& token),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .json(&body)
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 401u16 => {
                     Err(
@@ -12473,32 +12568,40 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::StatusResponse>, Error<types::HttpError>> {
             let Self { client, uuid, body } = self;
-            let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/data_source/{}/reload", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& uuid),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
             let info = OperationInfo {
                 operation_id: "reload_data_source",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let body = body.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/data_source/{}/reload", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& uuid),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .json(&body)
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 401u16 => {
                     Err(
@@ -12577,36 +12680,45 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::TaskRef>, Error<types::HttpError>> {
             let Self { client, uuid, body } = self;
-            let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::ReloadFromFileRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/data_source/{}/reload_from_file", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& uuid),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
             let info = OperationInfo {
                 operation_id: "reload_data_source_from_file",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let body = body
+                        .and_then(|v| {
+                            types::ReloadFromFileRequest::try_from(v)
+                                .map_err(|e| e.to_string())
+                        })
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/data_source/{}/reload_from_file", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& uuid),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .json(&body)
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 401u16 => {
                     Err(
@@ -12683,36 +12795,45 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::TaskRef>, Error<types::HttpError>> {
             let Self { client, uuid, body } = self;
-            let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::ReloadFromS3Request::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/data_source/{}/reload_from_s3", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& uuid),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
             let info = OperationInfo {
                 operation_id: "reload_data_source_from_s3",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let body = body
+                        .and_then(|v| {
+                            types::ReloadFromS3Request::try_from(v)
+                                .map_err(|e| e.to_string())
+                        })
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/data_source/{}/reload_from_s3", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& uuid),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .json(&body)
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 401u16 => {
                     Err(
@@ -12763,30 +12884,38 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::UndocumentedBody>, Error<types::HttpError>> {
             let Self { client, uuid } = self;
-            let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/data_source/{}/reload_users_metadata", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& uuid),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "reload_users_metadata",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/data_source/{}/reload_users_metadata", client
+                            .baseurl, analytics_auth::hooks::PathSegment(& uuid),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 401u16 => {
                     Err(
@@ -12865,36 +12994,45 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::TaskRef>, Error<types::HttpError>> {
             let Self { client, uuid, body } = self;
-            let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::UpdateFromFileRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/data_source/{}/update_from_file", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& uuid),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
             let info = OperationInfo {
                 operation_id: "update_data_source_from_file",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let body = body
+                        .and_then(|v| {
+                            types::UpdateFromFileRequest::try_from(v)
+                                .map_err(|e| e.to_string())
+                        })
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/data_source/{}/update_from_file", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& uuid),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .json(&body)
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 401u16 => {
                     Err(
@@ -12956,32 +13094,40 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::TaskRef>, Error<types::HttpError>> {
             let Self { client, body } = self;
-            let body = body
-                .and_then(|v| {
-                    types::EmailRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/api/email", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
             let info = OperationInfo {
                 operation_id: "send_email",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let body = body
+                        .and_then(|v| {
+                            types::EmailRequest::try_from(v).map_err(|e| e.to_string())
+                        })
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/api/email", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .json(&body)
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 401u16 => {
                     Err(
@@ -13063,43 +13209,50 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::FolderList>, Error<types::HttpError>> {
             let Self { client, page, q, results_per_page } = self;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let q = q.map_err(Error::InvalidRequest)?;
-            let results_per_page = results_per_page.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/api/folder", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = analytics_auth::hooks::query_param(
-                    analytics_auth::hooks::query_param(
-                        analytics_auth::hooks::query_param(
-                            client
-                                .client
-                                .get(url)
-                                .header(
-                                    ::reqwest::header::ACCEPT,
-                                    ::reqwest::header::HeaderValue::from_static(
-                                        "application/json",
-                                    ),
-                                ),
-                            "page",
-                            &page,
-                        ),
-                        "q",
-                        &q,
-                    ),
-                    "results_per_page",
-                    &results_per_page,
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "list_folders",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let page = page.map_err(Error::InvalidRequest)?;
+                    let q = q.map_err(Error::InvalidRequest)?;
+                    let results_per_page = results_per_page
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/api/folder", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = analytics_auth::hooks::query_param(
+                            analytics_auth::hooks::query_param(
+                                analytics_auth::hooks::query_param(
+                                    client
+                                        .client
+                                        .get(url)
+                                        .header(
+                                            ::reqwest::header::ACCEPT,
+                                            ::reqwest::header::HeaderValue::from_static(
+                                                "application/json",
+                                            ),
+                                        ),
+                                    "page",
+                                    &page,
+                                ),
+                                "q",
+                                &q,
+                            ),
+                            "results_per_page",
+                            &results_per_page,
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 401u16 => {
                     Err(
@@ -13154,32 +13307,40 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::Folder>, Error<types::HttpError>> {
             let Self { client, body } = self;
-            let body = body
-                .and_then(|v| {
-                    types::FolderCreate::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/api/folder", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
             let info = OperationInfo {
                 operation_id: "create_folder",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let body = body
+                        .and_then(|v| {
+                            types::FolderCreate::try_from(v).map_err(|e| e.to_string())
+                        })
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/api/folder", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .json(&body)
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 201u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 401u16 => {
                     Err(
@@ -13254,36 +13415,45 @@ pub mod builder {
             Error<types::HttpError>,
         > {
             let Self { client, uuid, body } = self;
-            let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::FormattedDataRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/formatted_data/{}", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& uuid),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
             let info = OperationInfo {
                 operation_id: "query_formatted_data",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let body = body
+                        .and_then(|v| {
+                            types::FormattedDataRequest::try_from(v)
+                                .map_err(|e| e.to_string())
+                        })
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/formatted_data/{}", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& uuid),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .json(&body)
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => {
                     analytics_auth::hooks::decode_with(
                             &client.inner,
@@ -13361,32 +13531,43 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::UndocumentedBody>, Error<types::HttpError>> {
             let Self { client, body } = self;
-            let body = body
-                .and_then(|v| {
-                    types::SlackMessageRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/api/integrations/slack/post_msg", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
             let info = OperationInfo {
                 operation_id: "send_slack_message",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let body = body
+                        .and_then(|v| {
+                            types::SlackMessageRequest::try_from(v)
+                                .map_err(|e| e.to_string())
+                        })
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/integrations/slack/post_msg", client.baseurl,
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .json(&body)
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 401u16 => {
                     Err(
@@ -13461,43 +13642,50 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::ScriptList>, Error<types::HttpError>> {
             let Self { client, page, q, results_per_page } = self;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let q = q.map_err(Error::InvalidRequest)?;
-            let results_per_page = results_per_page.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/api/script", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = analytics_auth::hooks::query_param(
-                    analytics_auth::hooks::query_param(
-                        analytics_auth::hooks::query_param(
-                            client
-                                .client
-                                .get(url)
-                                .header(
-                                    ::reqwest::header::ACCEPT,
-                                    ::reqwest::header::HeaderValue::from_static(
-                                        "application/json",
-                                    ),
-                                ),
-                            "page",
-                            &page,
-                        ),
-                        "q",
-                        &q,
-                    ),
-                    "results_per_page",
-                    &results_per_page,
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "list_scripts",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let page = page.map_err(Error::InvalidRequest)?;
+                    let q = q.map_err(Error::InvalidRequest)?;
+                    let results_per_page = results_per_page
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/api/script", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = analytics_auth::hooks::query_param(
+                            analytics_auth::hooks::query_param(
+                                analytics_auth::hooks::query_param(
+                                    client
+                                        .client
+                                        .get(url)
+                                        .header(
+                                            ::reqwest::header::ACCEPT,
+                                            ::reqwest::header::HeaderValue::from_static(
+                                                "application/json",
+                                            ),
+                                        ),
+                                    "page",
+                                    &page,
+                                ),
+                                "q",
+                                &q,
+                            ),
+                            "results_per_page",
+                            &results_per_page,
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 401u16 => {
                     Err(
@@ -13552,32 +13740,40 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::Script>, Error<types::HttpError>> {
             let Self { client, body } = self;
-            let body = body
-                .and_then(|v| {
-                    types::ScriptCreate::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/api/script", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
             let info = OperationInfo {
                 operation_id: "create_script",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let body = body
+                        .and_then(|v| {
+                            types::ScriptCreate::try_from(v).map_err(|e| e.to_string())
+                        })
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/api/script", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .json(&body)
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 201u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 401u16 => {
                     Err(
@@ -13621,30 +13817,38 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::Script>, Error<types::HttpError>> {
             let Self { client, uuid } = self;
-            let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/script/{}", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& uuid),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "get_script",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/script/{}", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& uuid),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 401u16 => {
                     Err(
@@ -13695,30 +13899,38 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::ScriptLogList>, Error<types::HttpError>> {
             let Self { client, uuid } = self;
-            let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/script/{}/logs", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& uuid),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "list_script_logs",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/script/{}/logs", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& uuid),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 401u16 => {
                     Err(
@@ -13807,43 +14019,50 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::ScriptRunResponse>, Error<types::HttpError>> {
             let Self { client, uuid, async_, body } = self;
-            let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let async_ = async_.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::ScriptRunRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/script/{}/run", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& uuid),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = analytics_auth::hooks::query_param(
-                    client
-                        .client
-                        .post(url)
-                        .header(
-                            ::reqwest::header::ACCEPT,
-                            ::reqwest::header::HeaderValue::from_static(
-                                "application/json",
-                            ),
-                        )
-                        .json(&body),
-                    "async_",
-                    &async_,
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "run_script",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let async_ = async_.map_err(Error::InvalidRequest)?;
+                    let body = body
+                        .and_then(|v| {
+                            types::ScriptRunRequest::try_from(v)
+                                .map_err(|e| e.to_string())
+                        })
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/script/{}/run", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& uuid),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = analytics_auth::hooks::query_param(
+                            client
+                                .client
+                                .post(url)
+                                .header(
+                                    ::reqwest::header::ACCEPT,
+                                    ::reqwest::header::HeaderValue::from_static(
+                                        "application/json",
+                                    ),
+                                )
+                                .json(&body),
+                            "async_",
+                            &async_,
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 400u16 => {
                     Err(
@@ -13901,30 +14120,38 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::ScriptState>, Error<types::HttpError>> {
             let Self { client, uuid } = self;
-            let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/script/{}/state", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& uuid),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "get_script_state",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/script/{}/state", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& uuid),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 401u16 => {
                     Err(
@@ -13975,30 +14202,38 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::ScriptStorageData>, Error<types::HttpError>> {
             let Self { client, uuid } = self;
-            let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/script/{}/storage", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& uuid),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "get_script_storage",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/script/{}/storage", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& uuid),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 401u16 => {
                     Err(
@@ -14062,32 +14297,40 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::UndocumentedBody>, Error<types::HttpError>> {
             let Self { client, uuid, body } = self;
-            let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/script/{}/storage", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& uuid),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
             let info = OperationInfo {
                 operation_id: "set_script_storage",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let body = body.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/script/{}/storage", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& uuid),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .put(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .json(&body)
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 401u16 => {
                     Err(
@@ -14139,33 +14382,39 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::FileS3SignResponse>, Error<types::HttpError>> {
             let Self { client, s3_object_type } = self;
-            let s3_object_type = s3_object_type.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/api/sign_s3_file/", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = analytics_auth::hooks::query_param(
-                    client
-                        .client
-                        .get(url)
-                        .header(
-                            ::reqwest::header::ACCEPT,
-                            ::reqwest::header::HeaderValue::from_static(
-                                "application/json",
-                            ),
-                        ),
-                    "s3_object_type",
-                    &s3_object_type,
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "sign_s3_file_upload",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let s3_object_type = s3_object_type.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/api/sign_s3_file/", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = analytics_auth::hooks::query_param(
+                            client
+                                .client
+                                .get(url)
+                                .header(
+                                    ::reqwest::header::ACCEPT,
+                                    ::reqwest::header::HeaderValue::from_static(
+                                        "application/json",
+                                    ),
+                                ),
+                            "s3_object_type",
+                            &s3_object_type,
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 401u16 => {
                     Err(
@@ -14210,30 +14459,38 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::Task>, Error<types::HttpError>> {
             let Self { client, task_id } = self;
-            let task_id = task_id.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/task/{}", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& task_id),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "get_task",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let task_id = task_id.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/task/{}", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& task_id),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 401u16 => {
                     Err(
@@ -14269,26 +14526,34 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::SessionToken>, Error<types::HttpError>> {
             let Self { client } = self;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/api/token", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "get_token",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/api/token", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 401u16 => {
                     Err(
@@ -14345,38 +14610,46 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::UndocumentedBody>, Error<types::HttpError>> {
             let Self { client, file_uuid, body } = self;
-            let file_uuid = file_uuid.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/upload_file/{}", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& file_uuid),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .header(
-                    ::reqwest::header::CONTENT_TYPE,
-                    ::reqwest::header::HeaderValue::from_static(
-                        "application/octet-stream",
-                    ),
-                )
-                .body(body)
-                .build()?;
             let info = OperationInfo {
                 operation_id: "upload_file",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let file_uuid = file_uuid.map_err(Error::InvalidRequest)?;
+                    let body = body.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/upload_file/{}", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& file_uuid),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .header(
+                            ::reqwest::header::CONTENT_TYPE,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/octet-stream",
+                            ),
+                        )
+                        .body(body)
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 201u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 401u16 => {
                     Err(
@@ -14451,43 +14724,50 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::UserList>, Error<types::HttpError>> {
             let Self { client, page, q, results_per_page } = self;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let q = q.map_err(Error::InvalidRequest)?;
-            let results_per_page = results_per_page.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/api/user", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = analytics_auth::hooks::query_param(
-                    analytics_auth::hooks::query_param(
-                        analytics_auth::hooks::query_param(
-                            client
-                                .client
-                                .get(url)
-                                .header(
-                                    ::reqwest::header::ACCEPT,
-                                    ::reqwest::header::HeaderValue::from_static(
-                                        "application/json",
-                                    ),
-                                ),
-                            "page",
-                            &page,
-                        ),
-                        "q",
-                        &q,
-                    ),
-                    "results_per_page",
-                    &results_per_page,
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "list_users",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let page = page.map_err(Error::InvalidRequest)?;
+                    let q = q.map_err(Error::InvalidRequest)?;
+                    let results_per_page = results_per_page
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/api/user", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = analytics_auth::hooks::query_param(
+                            analytics_auth::hooks::query_param(
+                                analytics_auth::hooks::query_param(
+                                    client
+                                        .client
+                                        .get(url)
+                                        .header(
+                                            ::reqwest::header::ACCEPT,
+                                            ::reqwest::header::HeaderValue::from_static(
+                                                "application/json",
+                                            ),
+                                        ),
+                                    "page",
+                                    &page,
+                                ),
+                                "q",
+                                &q,
+                            ),
+                            "results_per_page",
+                            &results_per_page,
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 401u16 => {
                     Err(
@@ -14542,30 +14822,40 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::User>, Error<types::HttpError>> {
             let Self { client, body } = self;
-            let body = body
-                .and_then(|v| types::UserCreate::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/api/user", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
             let info = OperationInfo {
                 operation_id: "create_user",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let body = body
+                        .and_then(|v| {
+                            types::UserCreate::try_from(v).map_err(|e| e.to_string())
+                        })
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/api/user", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .json(&body)
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 201u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 400u16 => {
                     Err(
@@ -14617,33 +14907,39 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::User>, Error<types::HttpError>> {
             let Self { client, username } = self;
-            let username = username.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/api/user/byname", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = analytics_auth::hooks::query_param(
-                    client
-                        .client
-                        .get(url)
-                        .header(
-                            ::reqwest::header::ACCEPT,
-                            ::reqwest::header::HeaderValue::from_static(
-                                "application/json",
-                            ),
-                        ),
-                    "username",
-                    &username,
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "get_user_by_name",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let username = username.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/api/user/byname", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = analytics_auth::hooks::query_param(
+                            client
+                                .client
+                                .get(url)
+                                .header(
+                                    ::reqwest::header::ACCEPT,
+                                    ::reqwest::header::HeaderValue::from_static(
+                                        "application/json",
+                                    ),
+                                ),
+                            "username",
+                            &username,
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 401u16 => {
                     Err(
@@ -14694,30 +14990,38 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::User>, Error<types::HttpError>> {
             let Self { client, uuid } = self;
-            let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/user/{}", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& uuid),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "get_user",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/user/{}", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& uuid),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 401u16 => {
                     Err(
@@ -14792,34 +15096,44 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::User>, Error<types::HttpError>> {
             let Self { client, uuid, body } = self;
-            let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| types::UserUpdate::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/user/{}", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& uuid),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
             let info = OperationInfo {
                 operation_id: "update_user",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let body = body
+                        .and_then(|v| {
+                            types::UserUpdate::try_from(v).map_err(|e| e.to_string())
+                        })
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/user/{}", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& uuid),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .put(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .json(&body)
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 401u16 => {
                     Err(
@@ -14868,30 +15182,38 @@ pub mod builder {
         ///Sends a `DELETE` request to `/api/user/{uuid}`
         pub async fn send(self) -> Result<ResponseValue<()>, Error<types::HttpError>> {
             let Self { client, uuid } = self;
-            let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/user/{}", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& uuid),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "delete_user",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/user/{}", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& uuid),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .delete(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 204u16 => Ok(ResponseValue::empty(response)),
                 401u16 => {
                     Err(
@@ -14973,43 +15295,50 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::UsersGroupList>, Error<types::HttpError>> {
             let Self { client, page, q, results_per_page } = self;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let q = q.map_err(Error::InvalidRequest)?;
-            let results_per_page = results_per_page.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/api/usersgroup", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = analytics_auth::hooks::query_param(
-                    analytics_auth::hooks::query_param(
-                        analytics_auth::hooks::query_param(
-                            client
-                                .client
-                                .get(url)
-                                .header(
-                                    ::reqwest::header::ACCEPT,
-                                    ::reqwest::header::HeaderValue::from_static(
-                                        "application/json",
-                                    ),
-                                ),
-                            "page",
-                            &page,
-                        ),
-                        "q",
-                        &q,
-                    ),
-                    "results_per_page",
-                    &results_per_page,
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "list_user_groups",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let page = page.map_err(Error::InvalidRequest)?;
+                    let q = q.map_err(Error::InvalidRequest)?;
+                    let results_per_page = results_per_page
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/api/usersgroup", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = analytics_auth::hooks::query_param(
+                            analytics_auth::hooks::query_param(
+                                analytics_auth::hooks::query_param(
+                                    client
+                                        .client
+                                        .get(url)
+                                        .header(
+                                            ::reqwest::header::ACCEPT,
+                                            ::reqwest::header::HeaderValue::from_static(
+                                                "application/json",
+                                            ),
+                                        ),
+                                    "page",
+                                    &page,
+                                ),
+                                "q",
+                                &q,
+                            ),
+                            "results_per_page",
+                            &results_per_page,
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 401u16 => {
                     Err(
@@ -15054,33 +15383,39 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::UsersGroup>, Error<types::HttpError>> {
             let Self { client, name } = self;
-            let name = name.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/api/usersgroup/byname", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = analytics_auth::hooks::query_param(
-                    client
-                        .client
-                        .get(url)
-                        .header(
-                            ::reqwest::header::ACCEPT,
-                            ::reqwest::header::HeaderValue::from_static(
-                                "application/json",
-                            ),
-                        ),
-                    "name",
-                    &name,
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "get_user_group_by_name",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let name = name.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/api/usersgroup/byname", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = analytics_auth::hooks::query_param(
+                            client
+                                .client
+                                .get(url)
+                                .header(
+                                    ::reqwest::header::ACCEPT,
+                                    ::reqwest::header::HeaderValue::from_static(
+                                        "application/json",
+                                    ),
+                                ),
+                            "name",
+                            &name,
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 401u16 => {
                     Err(
@@ -15129,30 +15464,38 @@ pub mod builder {
         ///Sends a `DELETE` request to `/api/usersgroup/{uuid}`
         pub async fn send(self) -> Result<ResponseValue<()>, Error<types::HttpError>> {
             let Self { client, uuid } = self;
-            let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/usersgroup/{}", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& uuid),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "delete_user_group",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/usersgroup/{}", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& uuid),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .delete(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 204u16 => Ok(ResponseValue::empty(response)),
                 401u16 => {
                     Err(
@@ -15229,36 +15572,44 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::UndocumentedBody>, Error<types::HttpError>> {
             let Self { client, uuid, body } = self;
-            let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::AddUserRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/usersgroup/{}/adduser", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& uuid),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
             let info = OperationInfo {
                 operation_id: "add_user_to_group",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let body = body
+                        .and_then(|v| {
+                            types::AddUserRequest::try_from(v).map_err(|e| e.to_string())
+                        })
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/usersgroup/{}/adduser", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& uuid),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .json(&body)
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 201u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 400u16 => {
                     Err(
@@ -15316,30 +15667,38 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::UserList>, Error<types::HttpError>> {
             let Self { client, uuid } = self;
-            let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/usersgroup/{}/list_of_users", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& uuid),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "list_user_group_users",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/usersgroup/{}/list_of_users", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& uuid),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 401u16 => {
                     Err(
@@ -15414,36 +15773,45 @@ pub mod builder {
         ///Sends a `POST` request to `/api/usersgroup/{uuid}/removeuser`
         pub async fn send(self) -> Result<ResponseValue<()>, Error<types::HttpError>> {
             let Self { client, uuid, body } = self;
-            let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::RemoveUserRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/usersgroup/{}/removeuser", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& uuid),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
             let info = OperationInfo {
                 operation_id: "remove_user_from_group",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let body = body
+                        .and_then(|v| {
+                            types::RemoveUserRequest::try_from(v)
+                                .map_err(|e| e.to_string())
+                        })
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/usersgroup/{}/removeuser", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& uuid),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .json(&body)
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 204u16 => Ok(ResponseValue::empty(response)),
                 400u16 => {
                     Err(
@@ -15532,43 +15900,50 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::WebAppList>, Error<types::HttpError>> {
             let Self { client, page, q, results_per_page } = self;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let q = q.map_err(Error::InvalidRequest)?;
-            let results_per_page = results_per_page.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/api/web_app", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = analytics_auth::hooks::query_param(
-                    analytics_auth::hooks::query_param(
-                        analytics_auth::hooks::query_param(
-                            client
-                                .client
-                                .get(url)
-                                .header(
-                                    ::reqwest::header::ACCEPT,
-                                    ::reqwest::header::HeaderValue::from_static(
-                                        "application/json",
-                                    ),
-                                ),
-                            "page",
-                            &page,
-                        ),
-                        "q",
-                        &q,
-                    ),
-                    "results_per_page",
-                    &results_per_page,
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "list_web_apps",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let page = page.map_err(Error::InvalidRequest)?;
+                    let q = q.map_err(Error::InvalidRequest)?;
+                    let results_per_page = results_per_page
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/api/web_app", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = analytics_auth::hooks::query_param(
+                            analytics_auth::hooks::query_param(
+                                analytics_auth::hooks::query_param(
+                                    client
+                                        .client
+                                        .get(url)
+                                        .header(
+                                            ::reqwest::header::ACCEPT,
+                                            ::reqwest::header::HeaderValue::from_static(
+                                                "application/json",
+                                            ),
+                                        ),
+                                    "page",
+                                    &page,
+                                ),
+                                "q",
+                                &q,
+                            ),
+                            "results_per_page",
+                            &results_per_page,
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 401u16 => {
                     Err(
@@ -15623,32 +15998,40 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::WebApp>, Error<types::HttpError>> {
             let Self { client, body } = self;
-            let body = body
-                .and_then(|v| {
-                    types::WebAppCreate::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/api/web_app", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
             let info = OperationInfo {
                 operation_id: "create_web_app",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let body = body
+                        .and_then(|v| {
+                            types::WebAppCreate::try_from(v).map_err(|e| e.to_string())
+                        })
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/api/web_app", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .json(&body)
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 201u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 401u16 => {
                     Err(
@@ -15692,30 +16075,38 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::WebApp>, Error<types::HttpError>> {
             let Self { client, uuid } = self;
-            let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/web_app/{}", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& uuid),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "get_web_app",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/web_app/{}", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& uuid),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 401u16 => {
                     Err(
@@ -15790,36 +16181,44 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::WebApp>, Error<types::HttpError>> {
             let Self { client, uuid, body } = self;
-            let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::WebAppUpdate::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/web_app/{}", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& uuid),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
             let info = OperationInfo {
                 operation_id: "update_web_app",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let body = body
+                        .and_then(|v| {
+                            types::WebAppUpdate::try_from(v).map_err(|e| e.to_string())
+                        })
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/web_app/{}", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& uuid),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .put(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .json(&body)
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 401u16 => {
                     Err(
@@ -15868,30 +16267,38 @@ pub mod builder {
         ///Sends a `DELETE` request to `/api/web_app/{uuid}`
         pub async fn send(self) -> Result<ResponseValue<()>, Error<types::HttpError>> {
             let Self { client, uuid } = self;
-            let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/web_app/{}", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& uuid),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "delete_web_app",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/web_app/{}", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& uuid),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .delete(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 204u16 => Ok(ResponseValue::empty(response)),
                 401u16 => {
                     Err(
@@ -15942,30 +16349,38 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::WebApp>, Error<types::HttpError>> {
             let Self { client, uuid } = self;
-            let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/web_app/{}/clone", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& uuid),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "clone_web_app",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/web_app/{}/clone", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& uuid),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 401u16 => {
                     Err(
@@ -16045,37 +16460,45 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::WebApp>, Error<types::HttpError>> {
             let Self { client, uuid, body } = self;
-            let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::DashboardVariablesRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/web_app/{}/dashboard_variables", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& uuid),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
             let info = OperationInfo {
                 operation_id: "set_dashboard_variables",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let body = body
+                        .and_then(|v| {
+                            types::DashboardVariablesRequest::try_from(v)
+                                .map_err(|e| e.to_string())
+                        })
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/web_app/{}/dashboard_variables", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& uuid),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .json(&body)
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 201u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 401u16 => {
                     Err(
@@ -16129,30 +16552,38 @@ pub mod builder {
             Error<types::HttpError>,
         > {
             let Self { client, uuid } = self;
-            let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/web_app/{}/data_sources", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& uuid),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "list_web_app_data_sources",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/web_app/{}/data_sources", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& uuid),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 401u16 => {
                     Err(
@@ -16227,36 +16658,44 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::EmbedResult>, Error<types::HttpError>> {
             let Self { client, uuid, body } = self;
-            let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::EmbedRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/web_app/{}/embed", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& uuid),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
             let info = OperationInfo {
                 operation_id: "embed_web_app",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let body = body
+                        .and_then(|v| {
+                            types::EmbedRequest::try_from(v).map_err(|e| e.to_string())
+                        })
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/web_app/{}/embed", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& uuid),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .json(&body)
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 401u16 => {
                     Err(
@@ -16333,36 +16772,45 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::GeneratePdfResponse>, Error<types::HttpError>> {
             let Self { client, uuid, body } = self;
-            let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::GeneratePdfRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/web_app/{}/generate_pdf", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& uuid),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
             let info = OperationInfo {
                 operation_id: "generate_web_app_pdf",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let body = body
+                        .and_then(|v| {
+                            types::GeneratePdfRequest::try_from(v)
+                                .map_err(|e| e.to_string())
+                        })
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/web_app/{}/generate_pdf", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& uuid),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .json(&body)
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 401u16 => {
                     Err(
@@ -16437,36 +16885,44 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::UndocumentedBody>, Error<types::HttpError>> {
             let Self { client, uuid, body } = self;
-            let uuid = uuid.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::ShareRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/web_app/{}/sharings", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& uuid),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
             let info = OperationInfo {
                 operation_id: "share_web_app",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let body = body
+                        .and_then(|v| {
+                            types::ShareRequest::try_from(v).map_err(|e| e.to_string())
+                        })
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/web_app/{}/sharings", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& uuid),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .json(&body)
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 201u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 401u16 => {
                     Err(

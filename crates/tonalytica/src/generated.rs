@@ -14680,26 +14680,34 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<::std::vec::Vec<types::Alert>>, Error<types::Error>> {
             let Self { client } = self;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/api/alerts", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "list_alerts",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/api/alerts", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 403u16 => {
                     Err(
@@ -14761,30 +14769,40 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::Alert>, Error<types::Error>> {
             let Self { client, body } = self;
-            let body = body
-                .and_then(|v| types::AlertCreate::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/api/alerts", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
             let info = OperationInfo {
                 operation_id: "create_alert",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let body = body
+                        .and_then(|v| {
+                            types::AlertCreate::try_from(v).map_err(|e| e.to_string())
+                        })
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/api/alerts", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .json(&body)
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 400u16 => {
                     Err(
@@ -14847,30 +14865,38 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::Alert>, Error<types::Error>> {
             let Self { client, alert_id } = self;
-            let alert_id = alert_id.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/alerts/{}", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& alert_id),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "get_alert",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let alert_id = alert_id.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/alerts/{}", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& alert_id),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 403u16 => {
                     Err(
@@ -14943,34 +14969,44 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::Alert>, Error<types::Error>> {
             let Self { client, alert_id, body } = self;
-            let alert_id = alert_id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| types::AlertUpdate::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/alerts/{}", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& alert_id),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
             let info = OperationInfo {
                 operation_id: "update_alert",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let alert_id = alert_id.map_err(Error::InvalidRequest)?;
+                    let body = body
+                        .and_then(|v| {
+                            types::AlertUpdate::try_from(v).map_err(|e| e.to_string())
+                        })
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/alerts/{}", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& alert_id),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .json(&body)
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 400u16 => {
                     Err(
@@ -15026,30 +15062,38 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::JsonNull>, Error<types::Error>> {
             let Self { client, alert_id } = self;
-            let alert_id = alert_id.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/alerts/{}", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& alert_id),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "delete_alert",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let alert_id = alert_id.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/alerts/{}", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& alert_id),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .delete(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 403u16 => {
                     Err(
@@ -15085,26 +15129,34 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::PublicConfig>, Error<types::Error>> {
             let Self { client } = self;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/api/config", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "get_config",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/api/config", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 404u16 => {
                     Err(
@@ -15208,53 +15260,59 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::DashboardPage>, Error<types::Error>> {
             let Self { client, order, page, page_size, q, tags } = self;
-            let order = order.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let page_size = page_size.map_err(Error::InvalidRequest)?;
-            let q = q.map_err(Error::InvalidRequest)?;
-            let tags = tags.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/api/dashboards", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = analytics_auth::hooks::query_param(
-                    analytics_auth::hooks::query_param(
-                        analytics_auth::hooks::query_param(
-                            analytics_auth::hooks::query_param(
-                                analytics_auth::hooks::query_param(
-                                    client
-                                        .client
-                                        .get(url)
-                                        .header(
-                                            ::reqwest::header::ACCEPT,
-                                            ::reqwest::header::HeaderValue::from_static(
-                                                "application/json",
-                                            ),
-                                        ),
-                                    "order",
-                                    &order,
-                                ),
-                                "page",
-                                &page,
-                            ),
-                            "page_size",
-                            &page_size,
-                        ),
-                        "q",
-                        &q,
-                    ),
-                    "tags",
-                    &tags,
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "list_dashboards",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let order = order.map_err(Error::InvalidRequest)?;
+                    let page = page.map_err(Error::InvalidRequest)?;
+                    let page_size = page_size.map_err(Error::InvalidRequest)?;
+                    let q = q.map_err(Error::InvalidRequest)?;
+                    let tags = tags.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/api/dashboards", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = analytics_auth::hooks::query_param(
+                            analytics_auth::hooks::query_param(
+                                analytics_auth::hooks::query_param(
+                                    analytics_auth::hooks::query_param(
+                                        analytics_auth::hooks::query_param(
+                                            client
+                                                .client
+                                                .get(url)
+                                                .header(
+                                                    ::reqwest::header::ACCEPT,
+                                                    ::reqwest::header::HeaderValue::from_static(
+                                                        "application/json",
+                                                    ),
+                                                ),
+                                            "order",
+                                            &order,
+                                        ),
+                                        "page",
+                                        &page,
+                                    ),
+                                    "page_size",
+                                    &page_size,
+                                ),
+                                "q",
+                                &q,
+                            ),
+                            "tags",
+                            &tags,
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 400u16 => {
                     Err(
@@ -15325,32 +15383,41 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::Dashboard>, Error<types::Error>> {
             let Self { client, body } = self;
-            let body = body
-                .and_then(|v| {
-                    types::DashboardCreate::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/api/dashboards", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
             let info = OperationInfo {
                 operation_id: "create_dashboard",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let body = body
+                        .and_then(|v| {
+                            types::DashboardCreate::try_from(v)
+                                .map_err(|e| e.to_string())
+                        })
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/api/dashboards", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .json(&body)
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 400u16 => {
                     Err(
@@ -15476,53 +15543,59 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::DashboardPage>, Error<types::Error>> {
             let Self { client, order, page, page_size, q, tags } = self;
-            let order = order.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let page_size = page_size.map_err(Error::InvalidRequest)?;
-            let q = q.map_err(Error::InvalidRequest)?;
-            let tags = tags.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/api/dashboards/favorites", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = analytics_auth::hooks::query_param(
-                    analytics_auth::hooks::query_param(
-                        analytics_auth::hooks::query_param(
-                            analytics_auth::hooks::query_param(
-                                analytics_auth::hooks::query_param(
-                                    client
-                                        .client
-                                        .get(url)
-                                        .header(
-                                            ::reqwest::header::ACCEPT,
-                                            ::reqwest::header::HeaderValue::from_static(
-                                                "application/json",
-                                            ),
-                                        ),
-                                    "order",
-                                    &order,
-                                ),
-                                "page",
-                                &page,
-                            ),
-                            "page_size",
-                            &page_size,
-                        ),
-                        "q",
-                        &q,
-                    ),
-                    "tags",
-                    &tags,
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "list_favorite_dashboards",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let order = order.map_err(Error::InvalidRequest)?;
+                    let page = page.map_err(Error::InvalidRequest)?;
+                    let page_size = page_size.map_err(Error::InvalidRequest)?;
+                    let q = q.map_err(Error::InvalidRequest)?;
+                    let tags = tags.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/api/dashboards/favorites", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = analytics_auth::hooks::query_param(
+                            analytics_auth::hooks::query_param(
+                                analytics_auth::hooks::query_param(
+                                    analytics_auth::hooks::query_param(
+                                        analytics_auth::hooks::query_param(
+                                            client
+                                                .client
+                                                .get(url)
+                                                .header(
+                                                    ::reqwest::header::ACCEPT,
+                                                    ::reqwest::header::HeaderValue::from_static(
+                                                        "application/json",
+                                                    ),
+                                                ),
+                                            "order",
+                                            &order,
+                                        ),
+                                        "page",
+                                        &page,
+                                    ),
+                                    "page_size",
+                                    &page_size,
+                                ),
+                                "q",
+                                &q,
+                            ),
+                            "tags",
+                            &tags,
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 400u16 => {
                     Err(
@@ -15633,53 +15706,59 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::DashboardPage>, Error<types::Error>> {
             let Self { client, order, page, page_size, q, tags } = self;
-            let order = order.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let page_size = page_size.map_err(Error::InvalidRequest)?;
-            let q = q.map_err(Error::InvalidRequest)?;
-            let tags = tags.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/api/dashboards/my", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = analytics_auth::hooks::query_param(
-                    analytics_auth::hooks::query_param(
-                        analytics_auth::hooks::query_param(
-                            analytics_auth::hooks::query_param(
-                                analytics_auth::hooks::query_param(
-                                    client
-                                        .client
-                                        .get(url)
-                                        .header(
-                                            ::reqwest::header::ACCEPT,
-                                            ::reqwest::header::HeaderValue::from_static(
-                                                "application/json",
-                                            ),
-                                        ),
-                                    "order",
-                                    &order,
-                                ),
-                                "page",
-                                &page,
-                            ),
-                            "page_size",
-                            &page_size,
-                        ),
-                        "q",
-                        &q,
-                    ),
-                    "tags",
-                    &tags,
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "list_my_dashboards",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let order = order.map_err(Error::InvalidRequest)?;
+                    let page = page.map_err(Error::InvalidRequest)?;
+                    let page_size = page_size.map_err(Error::InvalidRequest)?;
+                    let q = q.map_err(Error::InvalidRequest)?;
+                    let tags = tags.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/api/dashboards/my", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = analytics_auth::hooks::query_param(
+                            analytics_auth::hooks::query_param(
+                                analytics_auth::hooks::query_param(
+                                    analytics_auth::hooks::query_param(
+                                        analytics_auth::hooks::query_param(
+                                            client
+                                                .client
+                                                .get(url)
+                                                .header(
+                                                    ::reqwest::header::ACCEPT,
+                                                    ::reqwest::header::HeaderValue::from_static(
+                                                        "application/json",
+                                                    ),
+                                                ),
+                                            "order",
+                                            &order,
+                                        ),
+                                        "page",
+                                        &page,
+                                    ),
+                                    "page_size",
+                                    &page_size,
+                                ),
+                                "q",
+                                &q,
+                            ),
+                            "tags",
+                            &tags,
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 400u16 => {
                     Err(
@@ -15738,30 +15817,38 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::PublicDashboard>, Error<types::Error>> {
             let Self { client, token } = self;
-            let token = token.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/dashboards/public/{}", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& token),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "get_public_dashboard",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let token = token.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/dashboards/public/{}", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& token),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 400u16 => {
                     Err(
@@ -15797,26 +15884,34 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::TagList>, Error<types::Error>> {
             let Self { client } = self;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/api/dashboards/tags", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "list_dashboard_tags",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/api/dashboards/tags", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 403u16 => {
                     Err(
@@ -15880,37 +15975,43 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::Dashboard>, Error<types::Error>> {
             let Self { client, dashboard_id, legacy } = self;
-            let dashboard_id = dashboard_id.map_err(Error::InvalidRequest)?;
-            let legacy = legacy.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/dashboards/{}", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& dashboard_id),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = analytics_auth::hooks::query_param(
-                    client
-                        .client
-                        .get(url)
-                        .header(
-                            ::reqwest::header::ACCEPT,
-                            ::reqwest::header::HeaderValue::from_static(
-                                "application/json",
-                            ),
-                        ),
-                    "legacy",
-                    &legacy,
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "get_dashboard",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let dashboard_id = dashboard_id.map_err(Error::InvalidRequest)?;
+                    let legacy = legacy.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/dashboards/{}", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& dashboard_id),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = analytics_auth::hooks::query_param(
+                            client
+                                .client
+                                .get(url)
+                                .header(
+                                    ::reqwest::header::ACCEPT,
+                                    ::reqwest::header::HeaderValue::from_static(
+                                        "application/json",
+                                    ),
+                                ),
+                            "legacy",
+                            &legacy,
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 403u16 => {
                     Err(
@@ -15992,36 +16093,45 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::Dashboard>, Error<types::Error>> {
             let Self { client, dashboard_id, body } = self;
-            let dashboard_id = dashboard_id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::DashboardUpdate::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/dashboards/{}", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& dashboard_id),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
             let info = OperationInfo {
                 operation_id: "update_dashboard",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let dashboard_id = dashboard_id.map_err(Error::InvalidRequest)?;
+                    let body = body
+                        .and_then(|v| {
+                            types::DashboardUpdate::try_from(v)
+                                .map_err(|e| e.to_string())
+                        })
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/dashboards/{}", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& dashboard_id),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .json(&body)
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 400u16 => {
                     Err(
@@ -16091,30 +16201,38 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::Dashboard>, Error<types::Error>> {
             let Self { client, dashboard_id } = self;
-            let dashboard_id = dashboard_id.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/dashboards/{}", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& dashboard_id),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "archive_dashboard",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let dashboard_id = dashboard_id.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/dashboards/{}", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& dashboard_id),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .delete(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 403u16 => {
                     Err(
@@ -16170,30 +16288,38 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::JsonNull>, Error<types::Error>> {
             let Self { client, dashboard_id } = self;
-            let dashboard_id = dashboard_id.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/dashboards/{}/favorite", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& dashboard_id),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "add_dashboard_favorite",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let dashboard_id = dashboard_id.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/dashboards/{}/favorite", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& dashboard_id),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 404u16 => {
                     Err(
@@ -16235,30 +16361,38 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::JsonNull>, Error<types::Error>> {
             let Self { client, dashboard_id } = self;
-            let dashboard_id = dashboard_id.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/dashboards/{}/favorite", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& dashboard_id),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "remove_dashboard_favorite",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let dashboard_id = dashboard_id.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/dashboards/{}/favorite", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& dashboard_id),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .delete(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 404u16 => {
                     Err(
@@ -16300,30 +16434,38 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::DashboardShare>, Error<types::Error>> {
             let Self { client, dashboard_id } = self;
-            let dashboard_id = dashboard_id.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/dashboards/{}/share", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& dashboard_id),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "share_dashboard",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let dashboard_id = dashboard_id.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/dashboards/{}/share", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& dashboard_id),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 403u16 => {
                     Err(
@@ -16379,30 +16521,38 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::JsonNull>, Error<types::Error>> {
             let Self { client, dashboard_id } = self;
-            let dashboard_id = dashboard_id.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/dashboards/{}/share", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& dashboard_id),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "unshare_dashboard",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let dashboard_id = dashboard_id.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/dashboards/{}/share", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& dashboard_id),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .delete(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 403u16 => {
                     Err(
@@ -16448,26 +16598,34 @@ pub mod builder {
             Error<types::Error>,
         > {
             let Self { client } = self;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/api/data_sources", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "list_data_sources",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/api/data_sources", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 403u16 => {
                     Err(
@@ -16531,32 +16689,41 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::DataSourceAdmin>, Error<types::Error>> {
             let Self { client, body } = self;
-            let body = body
-                .and_then(|v| {
-                    types::DataSourceCreate::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/api/data_sources", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
             let info = OperationInfo {
                 operation_id: "create_data_source",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let body = body
+                        .and_then(|v| {
+                            types::DataSourceCreate::try_from(v)
+                                .map_err(|e| e.to_string())
+                        })
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/api/data_sources", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .json(&body)
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 400u16 => {
                     Err(
@@ -16614,30 +16781,38 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::DataSourceDetail>, Error<types::Error>> {
             let Self { client, data_source_id } = self;
-            let data_source_id = data_source_id.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/data_sources/{}", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& data_source_id),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "get_data_source",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let data_source_id = data_source_id.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/data_sources/{}", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& data_source_id),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 403u16 => {
                     Err(
@@ -16706,37 +16881,43 @@ pub mod builder {
             Error<types::Error>,
         > {
             let Self { client, data_source_id, refresh } = self;
-            let data_source_id = data_source_id.map_err(Error::InvalidRequest)?;
-            let refresh = refresh.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/data_sources/{}/schema", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& data_source_id),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = analytics_auth::hooks::query_param(
-                    client
-                        .client
-                        .get(url)
-                        .header(
-                            ::reqwest::header::ACCEPT,
-                            ::reqwest::header::HeaderValue::from_static(
-                                "application/json",
-                            ),
-                        ),
-                    "refresh",
-                    &refresh,
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "get_data_source_schema",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let data_source_id = data_source_id.map_err(Error::InvalidRequest)?;
+                    let refresh = refresh.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/data_sources/{}/schema", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& data_source_id),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = analytics_auth::hooks::query_param(
+                            client
+                                .client
+                                .get(url)
+                                .header(
+                                    ::reqwest::header::ACCEPT,
+                                    ::reqwest::header::HeaderValue::from_static(
+                                        "application/json",
+                                    ),
+                                ),
+                            "refresh",
+                            &refresh,
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 403u16 => {
                     Err(
@@ -16787,30 +16968,38 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::JobEnvelope>, Error<types::Error>> {
             let Self { client, job_id } = self;
-            let job_id = job_id.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/jobs/{}", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& job_id),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "get_job",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let job_id = job_id.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/jobs/{}", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& job_id),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 404u16 => {
                     Err(
@@ -16861,30 +17050,38 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::JsonNull>, Error<types::Error>> {
             let Self { client, job_id } = self;
-            let job_id = job_id.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/jobs/{}", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& job_id),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "cancel_job",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let job_id = job_id.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/jobs/{}", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& job_id),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .delete(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 404u16 => {
                     Err(
@@ -16995,53 +17192,59 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::QueryPage>, Error<types::Error>> {
             let Self { client, order, page, page_size, q, tags } = self;
-            let order = order.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let page_size = page_size.map_err(Error::InvalidRequest)?;
-            let q = q.map_err(Error::InvalidRequest)?;
-            let tags = tags.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/api/queries", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = analytics_auth::hooks::query_param(
-                    analytics_auth::hooks::query_param(
-                        analytics_auth::hooks::query_param(
-                            analytics_auth::hooks::query_param(
-                                analytics_auth::hooks::query_param(
-                                    client
-                                        .client
-                                        .get(url)
-                                        .header(
-                                            ::reqwest::header::ACCEPT,
-                                            ::reqwest::header::HeaderValue::from_static(
-                                                "application/json",
-                                            ),
-                                        ),
-                                    "order",
-                                    &order,
-                                ),
-                                "page",
-                                &page,
-                            ),
-                            "page_size",
-                            &page_size,
-                        ),
-                        "q",
-                        &q,
-                    ),
-                    "tags",
-                    &tags,
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "list_queries",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let order = order.map_err(Error::InvalidRequest)?;
+                    let page = page.map_err(Error::InvalidRequest)?;
+                    let page_size = page_size.map_err(Error::InvalidRequest)?;
+                    let q = q.map_err(Error::InvalidRequest)?;
+                    let tags = tags.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/api/queries", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = analytics_auth::hooks::query_param(
+                            analytics_auth::hooks::query_param(
+                                analytics_auth::hooks::query_param(
+                                    analytics_auth::hooks::query_param(
+                                        analytics_auth::hooks::query_param(
+                                            client
+                                                .client
+                                                .get(url)
+                                                .header(
+                                                    ::reqwest::header::ACCEPT,
+                                                    ::reqwest::header::HeaderValue::from_static(
+                                                        "application/json",
+                                                    ),
+                                                ),
+                                            "order",
+                                            &order,
+                                        ),
+                                        "page",
+                                        &page,
+                                    ),
+                                    "page_size",
+                                    &page_size,
+                                ),
+                                "q",
+                                &q,
+                            ),
+                            "tags",
+                            &tags,
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 400u16 => {
                     Err(
@@ -17110,30 +17313,40 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::Query>, Error<types::Error>> {
             let Self { client, body } = self;
-            let body = body
-                .and_then(|v| types::QueryCreate::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/api/queries", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
             let info = OperationInfo {
                 operation_id: "create_query",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let body = body
+                        .and_then(|v| {
+                            types::QueryCreate::try_from(v).map_err(|e| e.to_string())
+                        })
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/api/queries", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .json(&body)
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 400u16 => {
                     Err(
@@ -17259,53 +17472,59 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::QueryPage>, Error<types::Error>> {
             let Self { client, order, page, page_size, q, tags } = self;
-            let order = order.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let page_size = page_size.map_err(Error::InvalidRequest)?;
-            let q = q.map_err(Error::InvalidRequest)?;
-            let tags = tags.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/api/queries/archive", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = analytics_auth::hooks::query_param(
-                    analytics_auth::hooks::query_param(
-                        analytics_auth::hooks::query_param(
-                            analytics_auth::hooks::query_param(
-                                analytics_auth::hooks::query_param(
-                                    client
-                                        .client
-                                        .get(url)
-                                        .header(
-                                            ::reqwest::header::ACCEPT,
-                                            ::reqwest::header::HeaderValue::from_static(
-                                                "application/json",
-                                            ),
-                                        ),
-                                    "order",
-                                    &order,
-                                ),
-                                "page",
-                                &page,
-                            ),
-                            "page_size",
-                            &page_size,
-                        ),
-                        "q",
-                        &q,
-                    ),
-                    "tags",
-                    &tags,
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "list_archived_queries",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let order = order.map_err(Error::InvalidRequest)?;
+                    let page = page.map_err(Error::InvalidRequest)?;
+                    let page_size = page_size.map_err(Error::InvalidRequest)?;
+                    let q = q.map_err(Error::InvalidRequest)?;
+                    let tags = tags.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/api/queries/archive", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = analytics_auth::hooks::query_param(
+                            analytics_auth::hooks::query_param(
+                                analytics_auth::hooks::query_param(
+                                    analytics_auth::hooks::query_param(
+                                        analytics_auth::hooks::query_param(
+                                            client
+                                                .client
+                                                .get(url)
+                                                .header(
+                                                    ::reqwest::header::ACCEPT,
+                                                    ::reqwest::header::HeaderValue::from_static(
+                                                        "application/json",
+                                                    ),
+                                                ),
+                                            "order",
+                                            &order,
+                                        ),
+                                        "page",
+                                        &page,
+                                    ),
+                                    "page_size",
+                                    &page_size,
+                                ),
+                                "q",
+                                &q,
+                            ),
+                            "tags",
+                            &tags,
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 400u16 => {
                     Err(
@@ -17424,53 +17643,59 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::QueryPage>, Error<types::Error>> {
             let Self { client, order, page, page_size, q, tags } = self;
-            let order = order.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let page_size = page_size.map_err(Error::InvalidRequest)?;
-            let q = q.map_err(Error::InvalidRequest)?;
-            let tags = tags.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/api/queries/favorites", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = analytics_auth::hooks::query_param(
-                    analytics_auth::hooks::query_param(
-                        analytics_auth::hooks::query_param(
-                            analytics_auth::hooks::query_param(
-                                analytics_auth::hooks::query_param(
-                                    client
-                                        .client
-                                        .get(url)
-                                        .header(
-                                            ::reqwest::header::ACCEPT,
-                                            ::reqwest::header::HeaderValue::from_static(
-                                                "application/json",
-                                            ),
-                                        ),
-                                    "order",
-                                    &order,
-                                ),
-                                "page",
-                                &page,
-                            ),
-                            "page_size",
-                            &page_size,
-                        ),
-                        "q",
-                        &q,
-                    ),
-                    "tags",
-                    &tags,
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "list_favorite_queries",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let order = order.map_err(Error::InvalidRequest)?;
+                    let page = page.map_err(Error::InvalidRequest)?;
+                    let page_size = page_size.map_err(Error::InvalidRequest)?;
+                    let q = q.map_err(Error::InvalidRequest)?;
+                    let tags = tags.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/api/queries/favorites", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = analytics_auth::hooks::query_param(
+                            analytics_auth::hooks::query_param(
+                                analytics_auth::hooks::query_param(
+                                    analytics_auth::hooks::query_param(
+                                        analytics_auth::hooks::query_param(
+                                            client
+                                                .client
+                                                .get(url)
+                                                .header(
+                                                    ::reqwest::header::ACCEPT,
+                                                    ::reqwest::header::HeaderValue::from_static(
+                                                        "application/json",
+                                                    ),
+                                                ),
+                                            "order",
+                                            &order,
+                                        ),
+                                        "page",
+                                        &page,
+                                    ),
+                                    "page_size",
+                                    &page_size,
+                                ),
+                                "q",
+                                &q,
+                            ),
+                            "tags",
+                            &tags,
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 400u16 => {
                     Err(
@@ -17530,30 +17755,40 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::QueryText>, Error<types::Error>> {
             let Self { client, body } = self;
-            let body = body
-                .and_then(|v| types::QueryText::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/api/queries/format", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
             let info = OperationInfo {
                 operation_id: "format_query",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let body = body
+                        .and_then(|v| {
+                            types::QueryText::try_from(v).map_err(|e| e.to_string())
+                        })
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/api/queries/format", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .json(&body)
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 400u16 => {
                     Err(
@@ -17664,53 +17899,59 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::QueryPage>, Error<types::Error>> {
             let Self { client, order, page, page_size, q, tags } = self;
-            let order = order.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let page_size = page_size.map_err(Error::InvalidRequest)?;
-            let q = q.map_err(Error::InvalidRequest)?;
-            let tags = tags.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/api/queries/my", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = analytics_auth::hooks::query_param(
-                    analytics_auth::hooks::query_param(
-                        analytics_auth::hooks::query_param(
-                            analytics_auth::hooks::query_param(
-                                analytics_auth::hooks::query_param(
-                                    client
-                                        .client
-                                        .get(url)
-                                        .header(
-                                            ::reqwest::header::ACCEPT,
-                                            ::reqwest::header::HeaderValue::from_static(
-                                                "application/json",
-                                            ),
-                                        ),
-                                    "order",
-                                    &order,
-                                ),
-                                "page",
-                                &page,
-                            ),
-                            "page_size",
-                            &page_size,
-                        ),
-                        "q",
-                        &q,
-                    ),
-                    "tags",
-                    &tags,
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "list_my_queries",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let order = order.map_err(Error::InvalidRequest)?;
+                    let page = page.map_err(Error::InvalidRequest)?;
+                    let page_size = page_size.map_err(Error::InvalidRequest)?;
+                    let q = q.map_err(Error::InvalidRequest)?;
+                    let tags = tags.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/api/queries/my", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = analytics_auth::hooks::query_param(
+                            analytics_auth::hooks::query_param(
+                                analytics_auth::hooks::query_param(
+                                    analytics_auth::hooks::query_param(
+                                        analytics_auth::hooks::query_param(
+                                            client
+                                                .client
+                                                .get(url)
+                                                .header(
+                                                    ::reqwest::header::ACCEPT,
+                                                    ::reqwest::header::HeaderValue::from_static(
+                                                        "application/json",
+                                                    ),
+                                                ),
+                                            "order",
+                                            &order,
+                                        ),
+                                        "page",
+                                        &page,
+                                    ),
+                                    "page_size",
+                                    &page_size,
+                                ),
+                                "q",
+                                &q,
+                            ),
+                            "tags",
+                            &tags,
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 400u16 => {
                     Err(
@@ -17756,26 +17997,34 @@ pub mod builder {
             Error<types::Error>,
         > {
             let Self { client } = self;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/api/queries/recent", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "list_recent_queries",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/api/queries/recent", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 403u16 => {
                     Err(
@@ -17845,38 +18094,44 @@ pub mod builder {
             Error<types::SearchQueriesErrorBody>,
         > {
             let Self { client, include_drafts, q } = self;
-            let include_drafts = include_drafts.map_err(Error::InvalidRequest)?;
-            let q = q.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/api/queries/search", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = analytics_auth::hooks::query_param(
-                    analytics_auth::hooks::query_param(
-                        client
-                            .client
-                            .get(url)
-                            .header(
-                                ::reqwest::header::ACCEPT,
-                                ::reqwest::header::HeaderValue::from_static(
-                                    "application/json",
-                                ),
-                            ),
-                        "include_drafts",
-                        &include_drafts,
-                    ),
-                    "q",
-                    &q,
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "search_queries",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let include_drafts = include_drafts.map_err(Error::InvalidRequest)?;
+                    let q = q.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/api/queries/search", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = analytics_auth::hooks::query_param(
+                            analytics_auth::hooks::query_param(
+                                client
+                                    .client
+                                    .get(url)
+                                    .header(
+                                        ::reqwest::header::ACCEPT,
+                                        ::reqwest::header::HeaderValue::from_static(
+                                            "application/json",
+                                        ),
+                                    ),
+                                "include_drafts",
+                                &include_drafts,
+                            ),
+                            "q",
+                            &q,
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 403u16 => {
                     Err(
@@ -17912,26 +18167,34 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::TagList>, Error<types::Error>> {
             let Self { client } = self;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/api/queries/tags", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "list_query_tags",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/api/queries/tags", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 404u16 => {
                     Err(
@@ -17973,30 +18236,38 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::Query>, Error<types::Error>> {
             let Self { client, query_id } = self;
-            let query_id = query_id.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/queries/{}", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& query_id),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "get_query",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let query_id = query_id.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/queries/{}", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& query_id),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 403u16 => {
                     Err(
@@ -18069,34 +18340,44 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::Query>, Error<types::Error>> {
             let Self { client, query_id, body } = self;
-            let query_id = query_id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| types::QueryUpdate::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/queries/{}", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& query_id),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
             let info = OperationInfo {
                 operation_id: "update_query",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let query_id = query_id.map_err(Error::InvalidRequest)?;
+                    let body = body
+                        .and_then(|v| {
+                            types::QueryUpdate::try_from(v).map_err(|e| e.to_string())
+                        })
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/queries/{}", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& query_id),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .json(&body)
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 400u16 => {
                     Err(
@@ -18166,30 +18447,38 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::JsonNull>, Error<types::Error>> {
             let Self { client, query_id } = self;
-            let query_id = query_id.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/queries/{}", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& query_id),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "archive_query",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let query_id = query_id.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/queries/{}", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& query_id),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .delete(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 403u16 => {
                     Err(
@@ -18238,30 +18527,38 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::JsonNull>, Error<types::Error>> {
             let Self { client, query_id } = self;
-            let query_id = query_id.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/queries/{}/favorite", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& query_id),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "add_query_favorite",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let query_id = query_id.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/queries/{}/favorite", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& query_id),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 403u16 => {
                     Err(
@@ -18310,30 +18607,38 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::JsonNull>, Error<types::Error>> {
             let Self { client, query_id } = self;
-            let query_id = query_id.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/queries/{}/favorite", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& query_id),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "remove_query_favorite",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let query_id = query_id.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/queries/{}/favorite", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& query_id),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .delete(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 403u16 => {
                     Err(
@@ -18382,30 +18687,38 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::Query>, Error<types::Error>> {
             let Self { client, query_id } = self;
-            let query_id = query_id.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/queries/{}/fork", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& query_id),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "fork_query",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let query_id = query_id.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/queries/{}/fork", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& query_id),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 403u16 => {
                     Err(
@@ -18467,32 +18780,40 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::JobEnvelope>, Error<types::Error>> {
             let Self { client, query_id, job_id } = self;
-            let query_id = query_id.map_err(Error::InvalidRequest)?;
-            let job_id = job_id.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/queries/{}/jobs/{}", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& query_id),
-                    analytics_auth::hooks::PathSegment(& job_id),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "get_query_job",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let query_id = query_id.map_err(Error::InvalidRequest)?;
+                    let job_id = job_id.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/queries/{}/jobs/{}", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& query_id),
+                            analytics_auth::hooks::PathSegment(& job_id),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 404u16 => {
                     Err(
@@ -18572,37 +18893,44 @@ pub mod builder {
             Error<types::RefreshQueryErrorBody>,
         > {
             let Self { client, query_id, parameter_values } = self;
-            let query_id = query_id.map_err(Error::InvalidRequest)?;
-            let parameter_values = parameter_values.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/queries/{}/refresh", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& query_id),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = analytics_auth::hooks::query_param(
-                    client
-                        .client
-                        .post(url)
-                        .header(
-                            ::reqwest::header::ACCEPT,
-                            ::reqwest::header::HeaderValue::from_static(
-                                "application/json",
-                            ),
-                        ),
-                    "parameter_values",
-                    &parameter_values,
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "refresh_query",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let query_id = query_id.map_err(Error::InvalidRequest)?;
+                    let parameter_values = parameter_values
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/queries/{}/refresh", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& query_id),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = analytics_auth::hooks::query_param(
+                            client
+                                .client
+                                .post(url)
+                                .header(
+                                    ::reqwest::header::ACCEPT,
+                                    ::reqwest::header::HeaderValue::from_static(
+                                        "application/json",
+                                    ),
+                                ),
+                            "parameter_values",
+                            &parameter_values,
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 400u16 => {
                     Err(
@@ -18658,30 +18986,38 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::Query>, Error<types::Error>> {
             let Self { client, query_id } = self;
-            let query_id = query_id.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/queries/{}/regenerate_api_key", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& query_id),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "regenerate_query_api_key",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let query_id = query_id.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/queries/{}/regenerate_api_key", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& query_id),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 403u16 => {
                     Err(
@@ -18730,30 +19066,38 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::QueryResultEnvelope>, Error<types::Error>> {
             let Self { client, query_id } = self;
-            let query_id = query_id.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/queries/{}/results", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& query_id),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "get_query_latest_result",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let query_id = query_id.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/queries/{}/results", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& query_id),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 403u16 => {
                     Err(
@@ -18831,36 +19175,45 @@ pub mod builder {
             Error<types::ExecuteQueryErrorBody>,
         > {
             let Self { client, query_id, body } = self;
-            let query_id = query_id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::ExecuteQueryRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/queries/{}/results", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& query_id),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
             let info = OperationInfo {
                 operation_id: "execute_query",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let query_id = query_id.map_err(Error::InvalidRequest)?;
+                    let body = body
+                        .and_then(|v| {
+                            types::ExecuteQueryRequest::try_from(v)
+                                .map_err(|e| e.to_string())
+                        })
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/queries/{}/results", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& query_id),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .json(&body)
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 400u16 => {
                     Err(
@@ -18916,23 +19269,29 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<ByteStream>, Error<types::Error>> {
             let Self { client, query_id } = self;
-            let query_id = query_id.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/queries/{}/results.csv", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& query_id),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client.client.get(url).build()?;
             let info = OperationInfo {
                 operation_id: "get_query_latest_result_csv",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let query_id = query_id.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/queries/{}/results.csv", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& query_id),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client.client.get(url).build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => Ok(ResponseValue::stream(response)),
                 403u16 => {
                     Err(
@@ -18981,30 +19340,38 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::QueryResultEnvelope>, Error<types::Error>> {
             let Self { client, query_id } = self;
-            let query_id = query_id.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/queries/{}/results.json", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& query_id),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "get_query_latest_result_json",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let query_id = query_id.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/queries/{}/results.json", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& query_id),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 403u16 => {
                     Err(
@@ -19053,23 +19420,29 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<ByteStream>, Error<types::Error>> {
             let Self { client, query_id } = self;
-            let query_id = query_id.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/queries/{}/results.tsv", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& query_id),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client.client.get(url).build()?;
             let info = OperationInfo {
                 operation_id: "get_query_latest_result_tsv",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let query_id = query_id.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/queries/{}/results.tsv", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& query_id),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client.client.get(url).build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => Ok(ResponseValue::stream(response)),
                 403u16 => {
                     Err(
@@ -19118,23 +19491,29 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<ByteStream>, Error<types::Error>> {
             let Self { client, query_id } = self;
-            let query_id = query_id.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/queries/{}/results.xlsx", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& query_id),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client.client.get(url).build()?;
             let info = OperationInfo {
                 operation_id: "get_query_latest_result_xlsx",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let query_id = query_id.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/queries/{}/results.xlsx", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& query_id),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client.client.get(url).build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => Ok(ResponseValue::stream(response)),
                 403u16 => {
                     Err(
@@ -19196,25 +19575,32 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<ByteStream>, Error<types::Error>> {
             let Self { client, query_id, query_result_id } = self;
-            let query_id = query_id.map_err(Error::InvalidRequest)?;
-            let query_result_id = query_result_id.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/queries/{}/results/{}.csv", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& query_id),
-                    analytics_auth::hooks::PathSegment(& query_result_id),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client.client.get(url).build()?;
             let info = OperationInfo {
                 operation_id: "get_query_result_for_query_csv",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let query_id = query_id.map_err(Error::InvalidRequest)?;
+                    let query_result_id = query_result_id
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/queries/{}/results/{}.csv", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& query_id),
+                            analytics_auth::hooks::PathSegment(& query_result_id),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client.client.get(url).build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => Ok(ResponseValue::stream(response)),
                 403u16 => {
                     Err(
@@ -19276,32 +19662,41 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::QueryResultEnvelope>, Error<types::Error>> {
             let Self { client, query_id, query_result_id } = self;
-            let query_id = query_id.map_err(Error::InvalidRequest)?;
-            let query_result_id = query_result_id.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/queries/{}/results/{}.json", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& query_id),
-                    analytics_auth::hooks::PathSegment(& query_result_id),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "get_query_result_for_query_json",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let query_id = query_id.map_err(Error::InvalidRequest)?;
+                    let query_result_id = query_result_id
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/queries/{}/results/{}.json", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& query_id),
+                            analytics_auth::hooks::PathSegment(& query_result_id),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 403u16 => {
                     Err(
@@ -19363,25 +19758,32 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<ByteStream>, Error<types::Error>> {
             let Self { client, query_id, query_result_id } = self;
-            let query_id = query_id.map_err(Error::InvalidRequest)?;
-            let query_result_id = query_result_id.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/queries/{}/results/{}.tsv", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& query_id),
-                    analytics_auth::hooks::PathSegment(& query_result_id),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client.client.get(url).build()?;
             let info = OperationInfo {
                 operation_id: "get_query_result_for_query_tsv",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let query_id = query_id.map_err(Error::InvalidRequest)?;
+                    let query_result_id = query_result_id
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/queries/{}/results/{}.tsv", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& query_id),
+                            analytics_auth::hooks::PathSegment(& query_result_id),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client.client.get(url).build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => Ok(ResponseValue::stream(response)),
                 403u16 => {
                     Err(
@@ -19443,25 +19845,32 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<ByteStream>, Error<types::Error>> {
             let Self { client, query_id, query_result_id } = self;
-            let query_id = query_id.map_err(Error::InvalidRequest)?;
-            let query_result_id = query_result_id.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/queries/{}/results/{}.xlsx", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& query_id),
-                    analytics_auth::hooks::PathSegment(& query_result_id),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client.client.get(url).build()?;
             let info = OperationInfo {
                 operation_id: "get_query_result_for_query_xlsx",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let query_id = query_id.map_err(Error::InvalidRequest)?;
+                    let query_result_id = query_result_id
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/queries/{}/results/{}.xlsx", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& query_id),
+                            analytics_auth::hooks::PathSegment(& query_result_id),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client.client.get(url).build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => Ok(ResponseValue::stream(response)),
                 403u16 => {
                     Err(
@@ -19556,39 +19965,47 @@ pub mod builder {
             Error<types::ExecuteAdhocQueryErrorBody>,
         > {
             let Self { client, parameter_values, body } = self;
-            let parameter_values = parameter_values.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::AdhocQueryRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/api/query_results", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = analytics_auth::hooks::query_param(
-                    client
-                        .client
-                        .post(url)
-                        .header(
-                            ::reqwest::header::ACCEPT,
-                            ::reqwest::header::HeaderValue::from_static(
-                                "application/json",
-                            ),
-                        )
-                        .json(&body),
-                    "parameter_values",
-                    &parameter_values,
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "execute_adhoc_query",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let parameter_values = parameter_values
+                        .map_err(Error::InvalidRequest)?;
+                    let body = body
+                        .and_then(|v| {
+                            types::AdhocQueryRequest::try_from(v)
+                                .map_err(|e| e.to_string())
+                        })
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/api/query_results", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = analytics_auth::hooks::query_param(
+                            client
+                                .client
+                                .post(url)
+                                .header(
+                                    ::reqwest::header::ACCEPT,
+                                    ::reqwest::header::HeaderValue::from_static(
+                                        "application/json",
+                                    ),
+                                )
+                                .json(&body),
+                            "parameter_values",
+                            &parameter_values,
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 400u16 => {
                     Err(
@@ -19660,30 +20077,39 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::QueryResultEnvelope>, Error<types::Error>> {
             let Self { client, query_result_id } = self;
-            let query_result_id = query_result_id.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/query_results/{}", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& query_result_id),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "get_query_result",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let query_result_id = query_result_id
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/query_results/{}", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& query_result_id),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 403u16 => {
                     Err(
@@ -19734,23 +20160,30 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<ByteStream>, Error<types::Error>> {
             let Self { client, query_result_id } = self;
-            let query_result_id = query_result_id.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/query_results/{}.csv", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& query_result_id),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client.client.get(url).build()?;
             let info = OperationInfo {
                 operation_id: "get_query_result_csv",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let query_result_id = query_result_id
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/query_results/{}.csv", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& query_result_id),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client.client.get(url).build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => Ok(ResponseValue::stream(response)),
                 403u16 => {
                     Err(
@@ -19801,30 +20234,39 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::QueryResultEnvelope>, Error<types::Error>> {
             let Self { client, query_result_id } = self;
-            let query_result_id = query_result_id.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/query_results/{}.json", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& query_result_id),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "get_query_result_json",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let query_result_id = query_result_id
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/query_results/{}.json", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& query_result_id),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 403u16 => {
                     Err(
@@ -19875,23 +20317,30 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<ByteStream>, Error<types::Error>> {
             let Self { client, query_result_id } = self;
-            let query_result_id = query_result_id.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/query_results/{}.tsv", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& query_result_id),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client.client.get(url).build()?;
             let info = OperationInfo {
                 operation_id: "get_query_result_tsv",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let query_result_id = query_result_id
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/query_results/{}.tsv", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& query_result_id),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client.client.get(url).build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => Ok(ResponseValue::stream(response)),
                 403u16 => {
                     Err(
@@ -19942,23 +20391,30 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<ByteStream>, Error<types::Error>> {
             let Self { client, query_result_id } = self;
-            let query_result_id = query_result_id.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/query_results/{}.xlsx", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& query_result_id),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client.client.get(url).build()?;
             let info = OperationInfo {
                 operation_id: "get_query_result_xlsx",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let query_result_id = query_result_id
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/query_results/{}.xlsx", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& query_result_id),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client.client.get(url).build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => Ok(ResponseValue::stream(response)),
                 403u16 => {
                     Err(
@@ -19994,26 +20450,34 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::Session>, Error<types::Error>> {
             let Self { client } = self;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/api/session", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "get_session",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/api/session", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 404u16 => {
                     Err(
@@ -20126,58 +20590,64 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::UserPage>, Error<types::Error>> {
             let Self { client, disabled, order, page, page_size, pending, q } = self;
-            let disabled = disabled.map_err(Error::InvalidRequest)?;
-            let order = order.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let page_size = page_size.map_err(Error::InvalidRequest)?;
-            let pending = pending.map_err(Error::InvalidRequest)?;
-            let q = q.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/api/users", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = analytics_auth::hooks::query_param(
-                    analytics_auth::hooks::query_param(
-                        analytics_auth::hooks::query_param(
-                            analytics_auth::hooks::query_param(
-                                analytics_auth::hooks::query_param(
-                                    analytics_auth::hooks::query_param(
-                                        client
-                                            .client
-                                            .get(url)
-                                            .header(
-                                                ::reqwest::header::ACCEPT,
-                                                ::reqwest::header::HeaderValue::from_static(
-                                                    "application/json",
-                                                ),
-                                            ),
-                                        "disabled",
-                                        &disabled,
-                                    ),
-                                    "order",
-                                    &order,
-                                ),
-                                "page",
-                                &page,
-                            ),
-                            "page_size",
-                            &page_size,
-                        ),
-                        "pending",
-                        &pending,
-                    ),
-                    "q",
-                    &q,
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "list_users",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let disabled = disabled.map_err(Error::InvalidRequest)?;
+                    let order = order.map_err(Error::InvalidRequest)?;
+                    let page = page.map_err(Error::InvalidRequest)?;
+                    let page_size = page_size.map_err(Error::InvalidRequest)?;
+                    let pending = pending.map_err(Error::InvalidRequest)?;
+                    let q = q.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/api/users", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = analytics_auth::hooks::query_param(
+                            analytics_auth::hooks::query_param(
+                                analytics_auth::hooks::query_param(
+                                    analytics_auth::hooks::query_param(
+                                        analytics_auth::hooks::query_param(
+                                            analytics_auth::hooks::query_param(
+                                                client
+                                                    .client
+                                                    .get(url)
+                                                    .header(
+                                                        ::reqwest::header::ACCEPT,
+                                                        ::reqwest::header::HeaderValue::from_static(
+                                                            "application/json",
+                                                        ),
+                                                    ),
+                                                "disabled",
+                                                &disabled,
+                                            ),
+                                            "order",
+                                            &order,
+                                        ),
+                                        "page",
+                                        &page,
+                                    ),
+                                    "page_size",
+                                    &page_size,
+                                ),
+                                "pending",
+                                &pending,
+                            ),
+                            "q",
+                            &q,
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 400u16 => {
                     Err(
@@ -20240,30 +20710,38 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::User>, Error<types::Error>> {
             let Self { client, user_id } = self;
-            let user_id = user_id.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/users/{}", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& user_id),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "get_user",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let user_id = user_id.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/users/{}", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& user_id),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .get(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 403u16 => {
                     Err(
@@ -20312,30 +20790,38 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::User>, Error<types::Error>> {
             let Self { client, user_id } = self;
-            let user_id = user_id.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/users/{}/disable", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& user_id),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "disable_user",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let user_id = user_id.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/users/{}/disable", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& user_id),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 403u16 => {
                     Err(
@@ -20406,32 +20892,41 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::Visualization>, Error<types::Error>> {
             let Self { client, body } = self;
-            let body = body
-                .and_then(|v| {
-                    types::VisualizationCreate::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/api/visualizations", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
             let info = OperationInfo {
                 operation_id: "create_visualization",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let body = body
+                        .and_then(|v| {
+                            types::VisualizationCreate::try_from(v)
+                                .map_err(|e| e.to_string())
+                        })
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/api/visualizations", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .json(&body)
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 400u16 => {
                     Err(
@@ -20524,36 +21019,46 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::Visualization>, Error<types::Error>> {
             let Self { client, visualization_id, body } = self;
-            let visualization_id = visualization_id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::VisualizationUpdate::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/visualizations/{}", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& visualization_id),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
             let info = OperationInfo {
                 operation_id: "update_visualization",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let visualization_id = visualization_id
+                        .map_err(Error::InvalidRequest)?;
+                    let body = body
+                        .and_then(|v| {
+                            types::VisualizationUpdate::try_from(v)
+                                .map_err(|e| e.to_string())
+                        })
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/visualizations/{}", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& visualization_id),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .json(&body)
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 400u16 => {
                     Err(
@@ -20611,30 +21116,39 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::JsonNull>, Error<types::Error>> {
             let Self { client, visualization_id } = self;
-            let visualization_id = visualization_id.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/visualizations/{}", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& visualization_id),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "delete_visualization",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let visualization_id = visualization_id
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/visualizations/{}", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& visualization_id),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .delete(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 403u16 => {
                     Err(
@@ -20696,32 +21210,40 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::Widget>, Error<types::Error>> {
             let Self { client, body } = self;
-            let body = body
-                .and_then(|v| {
-                    types::WidgetCreate::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!("{}/api/widgets", client.baseurl,),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
             let info = OperationInfo {
                 operation_id: "create_widget",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let body = body
+                        .and_then(|v| {
+                            types::WidgetCreate::try_from(v).map_err(|e| e.to_string())
+                        })
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!("{}/api/widgets", client.baseurl,),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .json(&body)
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 400u16 => {
                     Err(
@@ -20808,36 +21330,44 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::Widget>, Error<types::Error>> {
             let Self { client, widget_id, body } = self;
-            let widget_id = widget_id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::WidgetUpdate::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/widgets/{}", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& widget_id),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
             let info = OperationInfo {
                 operation_id: "update_widget",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let widget_id = widget_id.map_err(Error::InvalidRequest)?;
+                    let body = body
+                        .and_then(|v| {
+                            types::WidgetUpdate::try_from(v).map_err(|e| e.to_string())
+                        })
+                        .map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/widgets/{}", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& widget_id),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .post(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .json(&body)
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 403u16 => {
                     Err(
@@ -20893,30 +21423,38 @@ pub mod builder {
             self,
         ) -> Result<ResponseValue<types::JsonNull>, Error<types::Error>> {
             let Self { client, widget_id } = self;
-            let widget_id = widget_id.map_err(Error::InvalidRequest)?;
-            let url = analytics_auth::hooks::url(
-                format_args!(
-                    "{}/api/widgets/{}", client.baseurl,
-                    analytics_auth::hooks::PathSegment(& widget_id),
-                ),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
             let info = OperationInfo {
                 operation_id: "delete_widget",
             };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
+            let (status, response) = {
+                let exec = {
+                    let widget_id = widget_id.map_err(Error::InvalidRequest)?;
+                    let url = analytics_auth::hooks::url(
+                        format_args!(
+                            "{}/api/widgets/{}", client.baseurl,
+                            analytics_auth::hooks::PathSegment(& widget_id),
+                        ),
+                    );
+                    #[allow(unused_mut)]
+                    let mut request = client
+                        .client
+                        .delete(url)
+                        .header(
+                            ::reqwest::header::ACCEPT,
+                            ::reqwest::header::HeaderValue::from_static(
+                                "application/json",
+                            ),
+                        )
+                        .build()?;
+                    client.pre(&mut request, &info).await?;
+                    client.exec(request, &info)
+                };
+                let result = exec.await;
+                client.post(&result, &info).await?;
+                let response = result?;
+                (response.status().as_u16(), response)
+            };
+            match status {
                 200u16 => analytics_auth::hooks::decode(&client.inner, response).await,
                 403u16 => {
                     Err(
