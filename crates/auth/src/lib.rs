@@ -1,5 +1,10 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
+// The README links the `oauth2` and `rate-limit` modules, which exist only with those features.
+#![cfg_attr(
+    not(all(feature = "oauth2", feature = "rate-limit")),
+    allow(rustdoc::broken_intra_doc_links)
+)]
 
 mod api;
 mod body;

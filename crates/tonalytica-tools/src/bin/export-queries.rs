@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use tonalytica_tools::{commands, common};
 
-/// Export every query as query_<id>.sql in the current directory.
+/// Export every query as `query_<id>.sql` in the current directory.
 #[derive(Debug, Parser)]
 #[command(name = "export-queries", version)]
 struct Args {
