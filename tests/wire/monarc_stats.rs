@@ -920,3 +920,21 @@ fn generated_types_derive_json_schema_behind_the_feature() {
         "{schema}"
     );
 }
+
+#[tokio::test]
+async fn a_missing_parameter_is_refused_before_sending() {
+    let server = MockServer::start().await;
+    let c = client(&server);
+    let refused = |e: monarc_stats::Error<types::Error>| match e {
+        monarc_stats::Error::InvalidRequest(message) => message,
+        other => panic!("expected InvalidRequest, got {other:?}"),
+    };
+    let unset = c.get_stats().send().await.unwrap_err();
+    assert_eq!(refused(unset), "id was not initialized");
+    let unset_then_fields = c.get_stats().fields(vec!["day".to_string()]).send();
+    assert_eq!(
+        refused(unset_then_fields.await.unwrap_err()),
+        "id was not initialized"
+    );
+    assert_eq!(received(&server).await, "");
+}

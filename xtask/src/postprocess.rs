@@ -15,6 +15,7 @@ pub fn apply(file: &mut syn::File) -> Result<(), String> {
     display_string_newtypes(file);
     encode_path_segments_in_place(file)?;
     format_urls_in_one_buffer(file)?;
+    mark_unset_parameters_without_allocating(file)?;
     check_patterns_in_one_pass(file)?;
     decode_within_body_limits(file)?;
     decode_replaced_types_with_their_decoder(file)?;
@@ -632,6 +633,131 @@ fn decode_replaced_types_with_their_decoder(file: &mut syn::File) -> Result<(), 
     }
 }
 
+/// progenitor's builders start each required parameter as
+/// `Err("<name> was not initialized".to_string())`: an allocation per call, freed as soon as the
+/// setter runs. They start as `Err(String::new())` instead (no allocation; a conversion error
+/// always has a message), and `send` turns an empty message back into the original one with
+/// `analytics_auth::hooks::unset_or(message, "<name> was not initialized")`.
+fn mark_unset_parameters_without_allocating(file: &mut syn::File) -> Result<(), String> {
+    #[derive(Default)]
+    struct Marker {
+        problems: Vec<String>,
+    }
+    /// `Err("...".to_string())` → the message.
+    fn unset_message(expr: &syn::Expr) -> Option<String> {
+        let syn::Expr::Call(call) = expr else {
+            return None;
+        };
+        let func = &call.func;
+        let [syn::Expr::MethodCall(to_string)] = call.args.iter().collect::<Vec<_>>()[..] else {
+            return None;
+        };
+        let syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Str(message),
+            ..
+        }) = to_string.receiver.as_ref()
+        else {
+            return None;
+        };
+        let message = message.value();
+        (quote!(#func).to_string() == "Err"
+            && to_string.method == "to_string"
+            && message.ends_with(" was not initialized"))
+        .then_some(message)
+    }
+    /// In `send`: `let <field> = <..>.map_err(Error::InvalidRequest)?;` for each unset field.
+    struct Restore<'a> {
+        unset: &'a std::collections::BTreeMap<String, String>,
+        restored: std::collections::BTreeSet<String>,
+    }
+    impl VisitMut for Restore<'_> {
+        fn visit_local_mut(&mut self, local: &mut syn::Local) {
+            visit_mut::visit_local_mut(self, local);
+            let syn::Pat::Ident(name) = &local.pat else {
+                return;
+            };
+            let Some(message) = self.unset.get(&name.ident.to_string()) else {
+                return;
+            };
+            let Some(init) = local.init.as_mut() else {
+                return;
+            };
+            let syn::Expr::Try(tried) = init.expr.as_mut() else {
+                return;
+            };
+            let syn::Expr::MethodCall(map_err) = tried.expr.as_mut() else {
+                return;
+            };
+            let arg = map_err.args.first();
+            if map_err.method == "map_err"
+                && map_err.args.len() == 1
+                && arg.is_some_and(|a| {
+                    quote!(#a).to_string().replace(' ', "") == "Error::InvalidRequest"
+                })
+            {
+                map_err.args[0] = syn::parse_quote!(|message| {
+                    Error::InvalidRequest(analytics_auth::hooks::unset_or(message, #message))
+                });
+                self.restored.insert(name.ident.to_string());
+            }
+        }
+    }
+    impl VisitMut for Marker {
+        fn visit_item_impl_mut(&mut self, item: &mut syn::ItemImpl) {
+            let mut unset = std::collections::BTreeMap::new();
+            for impl_item in &mut item.items {
+                let syn::ImplItem::Fn(f) = impl_item else {
+                    continue;
+                };
+                if f.sig.ident != "new" {
+                    continue;
+                }
+                for stmt in &mut f.block.stmts {
+                    let syn::Stmt::Expr(syn::Expr::Struct(init), None) = stmt else {
+                        continue;
+                    };
+                    for field in &mut init.fields {
+                        let syn::Member::Named(name) = &field.member else {
+                            continue;
+                        };
+                        if let Some(message) = unset_message(&field.expr) {
+                            unset.insert(name.to_string(), message);
+                            field.expr = syn::parse_quote!(Err(String::new()));
+                        }
+                    }
+                }
+            }
+            if unset.is_empty() {
+                return visit_mut::visit_item_impl_mut(self, item);
+            }
+            let mut restore = Restore {
+                unset: &unset,
+                restored: Default::default(),
+            };
+            for impl_item in &mut item.items {
+                if let syn::ImplItem::Fn(f) = impl_item {
+                    if f.sig.ident == "send" {
+                        restore.visit_impl_item_fn_mut(f);
+                    }
+                }
+            }
+            let ty = &item.self_ty;
+            for field in unset.keys().filter(|f| !restore.restored.contains(*f)) {
+                self.problems.push(format!(
+                    "`{}`: `{field}` starts unset but `send` does not check it with `map_err(Error::InvalidRequest)`",
+                    quote!(#ty).to_string().replace(' ', "")
+                ));
+            }
+        }
+    }
+    let mut marker = Marker::default();
+    marker.visit_file_mut(file);
+    match marker.problems.first() {
+        Some(problem) => Err(problem.clone()),
+        None => Ok(()),
+    }
+}
+
 /// An `async fn` keeps room for every borrowed local until the end of its scope, through every
 /// later await: in progenitor's `send`, the request (borrowed by `pre`), the path parameters
 /// (borrowed by the URL), the exec result (borrowed by `post`) and the response (borrowed for its
@@ -1183,5 +1309,60 @@ mod tests {
         let error = end_request_locals_before_the_answer(&mut f).unwrap_err();
         assert!(error.contains("1 `send` function(s)"), "{error}");
         assert!(error.contains("GetStats<'a>::send"), "{error}");
+    }
+
+    #[test]
+    fn unset_parameters_start_without_an_allocation_and_keep_their_message() {
+        let mut f = file(quote! {
+            impl<'a> GetStats<'a> {
+                pub fn new(client: &'a super::Client) -> Self {
+                    Self {
+                        client: client,
+                        id: Err("id was not initialized".to_string()),
+                        fields: Ok(None),
+                    }
+                }
+                pub async fn send(self) -> Result<(), Error<()>> {
+                    let Self { client, id, fields } = self;
+                    let id = id.map_err(Error::InvalidRequest)?;
+                    let fields = fields.map_err(Error::InvalidRequest)?;
+                }
+            }
+        });
+        mark_unset_parameters_without_allocating(&mut f).unwrap_or_else(|e| panic!("{e}"));
+        let out = text(&f).split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            out.contains("id: Err(String::new()), fields: Ok(None),"),
+            "{out}"
+        );
+        assert!(
+            out.contains("let id = id .map_err(|message| { Error::InvalidRequest( analytics_auth::hooks::unset_or(message, \"id was not initialized\"), ) })?;"),
+            "{out}"
+        );
+        assert!(
+            out.contains("let fields = fields.map_err(Error::InvalidRequest)?;"),
+            "{out}"
+        );
+        assert!(!out.contains("to_string"), "{out}");
+    }
+
+    #[test]
+    fn an_unset_parameter_that_send_does_not_check_is_an_error() {
+        let mut f = file(quote! {
+            impl<'a> GetStats<'a> {
+                pub fn new(client: &'a super::Client) -> Self {
+                    Self { client: client, id: Err("id was not initialized".to_string()) }
+                }
+                pub async fn send(self) -> Result<(), Error<()>> {
+                    let Self { client, id } = self;
+                    let id = id.unwrap_or_default();
+                }
+            }
+        });
+        let error = mark_unset_parameters_without_allocating(&mut f).unwrap_err();
+        assert!(
+            error.contains("`GetStats<'a>`: `id` starts unset"),
+            "{error}"
+        );
     }
 }

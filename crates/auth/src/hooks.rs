@@ -341,6 +341,17 @@ where
     }
 }
 
+/// The message of a builder parameter that failed: `message`, or `unset` when the parameter was
+/// never set. xtask starts each required parameter of the generated builders as an empty message
+/// (`String::new()` does not allocate; a conversion error always has a message).
+pub fn unset_or(message: String, unset: &'static str) -> String {
+    if message.is_empty() {
+        unset.to_owned()
+    } else {
+        message
+    }
+}
+
 /// Reads a whole body within the client's body limits, for helpers that decode it themselves.
 pub async fn read_body<E>(auth: &Auth, mut response: Response) -> Result<Bytes, ApiError<E>> {
     body::read(&mut response, auth.transport().body_limits())

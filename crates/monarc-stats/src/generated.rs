@@ -2196,7 +2196,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                name: Err("name was not initialized".to_string()),
+                name: Err(String::new()),
             }
         }
         pub fn name<V>(mut self, value: V) -> Self
@@ -2221,7 +2221,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let name = name.map_err(Error::InvalidRequest)?;
+                    let name = name
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "name was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/organizations/{}/", client.baseurl,
@@ -2273,7 +2281,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                name: Err("name was not initialized".to_string()),
+                name: Err(String::new()),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -2326,7 +2334,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let name = name.map_err(Error::InvalidRequest)?;
+                    let name = name
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "name was not initialized",
+                                ),
+                            )
+                        })?;
                     let body = body
                         .and_then(|v| {
                             types::OrganizationUpdate::try_from(v)
@@ -3550,7 +3566,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                id: Err("id was not initialized".to_string()),
+                id: Err(String::new()),
                 fields: Ok(None),
             }
         }
@@ -3586,7 +3602,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let id = id.map_err(Error::InvalidRequest)?;
+                    let id = id
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "id was not initialized",
+                                ),
+                            )
+                        })?;
                     let fields = fields.map_err(Error::InvalidRequest)?;
                     let url = analytics_auth::hooks::url(
                         format_args!(

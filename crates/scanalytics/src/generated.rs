@@ -1513,7 +1513,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                body: Err("body was not initialized".to_string()),
+                body: Err(String::new()),
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -1538,7 +1538,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let body = body.map_err(Error::InvalidRequest)?;
+                    let body = body
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "body was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!("{}/o/token/", client.baseurl,),
                     );
@@ -1605,8 +1613,8 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                array_key: Err("array_key was not initialized".to_string()),
-                bucket: Err("bucket was not initialized".to_string()),
+                array_key: Err(String::new()),
+                bucket: Err(String::new()),
                 end: Ok(None),
                 start: Ok(None),
                 timezone: Ok(None),
@@ -1685,8 +1693,24 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let array_key = array_key.map_err(Error::InvalidRequest)?;
-                    let bucket = bucket.map_err(Error::InvalidRequest)?;
+                    let array_key = array_key
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "array_key was not initialized",
+                                ),
+                            )
+                        })?;
+                    let bucket = bucket
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "bucket was not initialized",
+                                ),
+                            )
+                        })?;
                     let end = end.map_err(Error::InvalidRequest)?;
                     let start = start.map_err(Error::InvalidRequest)?;
                     let timezone = timezone.map_err(Error::InvalidRequest)?;

@@ -5153,7 +5153,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                body: Err("body was not initialized".to_string()),
+                body: Err(String::new()),
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -5177,7 +5177,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let body = body.map_err(Error::InvalidRequest)?;
+                    let body = body
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "body was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!("{}/calendar/delete", client.baseurl,),
                     );
@@ -5268,7 +5276,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                body: Err("body was not initialized".to_string()),
+                body: Err(String::new()),
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -5292,7 +5300,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let body = body.map_err(Error::InvalidRequest)?;
+                    let body = body
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "body was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!("{}/calendar/set", client.baseurl,),
                     );
@@ -5335,7 +5351,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                x_csrf_token: Err("x_csrf_token was not initialized".to_string()),
+                x_csrf_token: Err(String::new()),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -5381,7 +5397,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let x_csrf_token = x_csrf_token.map_err(Error::InvalidRequest)?;
+                    let x_csrf_token = x_csrf_token
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "x_csrf_token was not initialized",
+                                ),
+                            )
+                        })?;
                     let body = body
                         .and_then(|v| {
                             types::LoginForm::try_from(v).map_err(|e| e.to_string())
@@ -5483,7 +5507,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                mission_id: Err("mission_id was not initialized".to_string()),
+                mission_id: Err(String::new()),
             }
         }
         pub fn mission_id<V>(mut self, value: V) -> Self
@@ -5506,7 +5530,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let mission_id = mission_id.map_err(Error::InvalidRequest)?;
+                    let mission_id = mission_id
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "mission_id was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/missions/{}", client.baseurl,
@@ -5550,7 +5582,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                mission_id: Err("mission_id was not initialized".to_string()),
+                mission_id: Err(String::new()),
             }
         }
         pub fn mission_id<V>(mut self, value: V) -> Self
@@ -5573,7 +5605,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let mission_id = mission_id.map_err(Error::InvalidRequest)?;
+                    let mission_id = mission_id
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "mission_id was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/missions/{}", client.baseurl,
@@ -5738,7 +5778,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                robot_hostname: Err("robot_hostname was not initialized".to_string()),
+                robot_hostname: Err(String::new()),
             }
         }
         pub fn robot_hostname<V>(mut self, value: V) -> Self
@@ -5761,7 +5801,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let robot_hostname = robot_hostname.map_err(Error::InvalidRequest)?;
+                    let robot_hostname = robot_hostname
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "robot_hostname was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/robots/{}", client.baseurl,
@@ -5805,7 +5853,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                robot_hostname: Err("robot_hostname was not initialized".to_string()),
+                robot_hostname: Err(String::new()),
             }
         }
         pub fn robot_hostname<V>(mut self, value: V) -> Self
@@ -5828,7 +5876,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let robot_hostname = robot_hostname.map_err(Error::InvalidRequest)?;
+                    let robot_hostname = robot_hostname
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "robot_hostname was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/robots/{}", client.baseurl,
@@ -5863,7 +5919,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                run_id: Err("run_id was not initialized".to_string()),
+                run_id: Err(String::new()),
             }
         }
         pub fn run_id<V>(mut self, value: V) -> Self
@@ -5886,7 +5942,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let run_id = run_id.map_err(Error::InvalidRequest)?;
+                    let run_id = run_id
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "run_id was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/run_archives/{}", client.baseurl,
@@ -6230,7 +6294,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                run_capture_uuid: Err("run_capture_uuid was not initialized".to_string()),
+                run_capture_uuid: Err(String::new()),
             }
         }
         pub fn run_capture_uuid<V>(mut self, value: V) -> Self
@@ -6254,7 +6318,14 @@ pub mod builder {
             let (status, response) = {
                 let exec = {
                     let run_capture_uuid = run_capture_uuid
-                        .map_err(Error::InvalidRequest)?;
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "run_capture_uuid was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/run_captures/{}", client.baseurl,
@@ -6628,7 +6699,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                run_event_uuid: Err("run_event_uuid was not initialized".to_string()),
+                run_event_uuid: Err(String::new()),
             }
         }
         pub fn run_event_uuid<V>(mut self, value: V) -> Self
@@ -6651,7 +6722,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let run_event_uuid = run_event_uuid.map_err(Error::InvalidRequest)?;
+                    let run_event_uuid = run_event_uuid
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "run_event_uuid was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/run_events/{}", client.baseurl,
@@ -7061,7 +7140,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                mission_name: Err("mission_name was not initialized".to_string()),
+                mission_name: Err(String::new()),
             }
         }
         pub fn mission_name<V>(mut self, value: V) -> Self
@@ -7086,7 +7165,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let mission_name = mission_name.map_err(Error::InvalidRequest)?;
+                    let mission_name = mission_name
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "mission_name was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/runs/facets/actions/{}", client.baseurl,
@@ -7228,7 +7315,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                run_uuid: Err("run_uuid was not initialized".to_string()),
+                run_uuid: Err(String::new()),
             }
         }
         pub fn run_uuid<V>(mut self, value: V) -> Self
@@ -7251,7 +7338,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let run_uuid = run_uuid.map_err(Error::InvalidRequest)?;
+                    let run_uuid = run_uuid
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "run_uuid was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/runs/{}", client.baseurl,
@@ -7342,7 +7437,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                body: Err("body was not initialized".to_string()),
+                body: Err(String::new()),
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -7366,7 +7461,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let body = body.map_err(Error::InvalidRequest)?;
+                    let body = body
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "body was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!("{}/site_docks", client.baseurl,),
                     );
@@ -7457,7 +7560,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                uuid: Err("uuid was not initialized".to_string()),
+                uuid: Err(String::new()),
             }
         }
         pub fn uuid<V>(mut self, value: V) -> Self
@@ -7480,7 +7583,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let uuid = uuid
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "uuid was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/site_docks/{}", client.baseurl,
@@ -7524,7 +7635,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                body: Err("body was not initialized".to_string()),
+                body: Err(String::new()),
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -7548,7 +7659,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let body = body.map_err(Error::InvalidRequest)?;
+                    let body = body
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "body was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!("{}/site_elements", client.baseurl,),
                     );
@@ -7639,7 +7758,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                uuid: Err("uuid was not initialized".to_string()),
+                uuid: Err(String::new()),
             }
         }
         pub fn uuid<V>(mut self, value: V) -> Self
@@ -7662,7 +7781,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let uuid = uuid
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "uuid was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/site_elements/{}", client.baseurl,
@@ -7706,7 +7833,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                body: Err("body was not initialized".to_string()),
+                body: Err(String::new()),
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -7728,7 +7855,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let body = body.map_err(Error::InvalidRequest)?;
+                    let body = body
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "body was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!("{}/site_walks", client.baseurl,),
                     );
@@ -7819,7 +7954,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                uuid: Err("uuid was not initialized".to_string()),
+                uuid: Err(String::new()),
             }
         }
         pub fn uuid<V>(mut self, value: V) -> Self
@@ -7844,7 +7979,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let uuid = uuid
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "uuid was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/site_walks/export_as_walk/{}", client.baseurl,
@@ -7888,7 +8031,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                body: Err("body was not initialized".to_string()),
+                body: Err(String::new()),
             }
         }
         pub fn body<V>(mut self, value: V) -> Self
@@ -7912,7 +8055,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let body = body.map_err(Error::InvalidRequest)?;
+                    let body = body
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "body was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!("{}/site_walks/import_from_walk", client.baseurl,),
                     );
@@ -7954,7 +8105,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                uuid: Err("uuid was not initialized".to_string()),
+                uuid: Err(String::new()),
             }
         }
         pub fn uuid<V>(mut self, value: V) -> Self
@@ -7977,7 +8128,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let uuid = uuid
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "uuid was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/site_walks/{}", client.baseurl,
@@ -8021,7 +8180,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                uuid: Err("uuid was not initialized".to_string()),
+                uuid: Err(String::new()),
             }
         }
         pub fn uuid<V>(mut self, value: V) -> Self
@@ -8044,7 +8203,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let uuid = uuid
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "uuid was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/site_walks/{}", client.baseurl,

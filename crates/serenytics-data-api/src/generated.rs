@@ -500,7 +500,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                datasource_uuid: Err("datasource_uuid was not initialized".to_string()),
+                datasource_uuid: Err(String::new()),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -547,7 +547,14 @@ pub mod builder {
             let (status, response) = {
                 let exec = {
                     let datasource_uuid = datasource_uuid
-                        .map_err(Error::InvalidRequest)?;
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "datasource_uuid was not initialized",
+                                ),
+                            )
+                        })?;
                     let body = body
                         .and_then(|v| {
                             types::DataQuery::try_from(v).map_err(|e| e.to_string())
@@ -604,7 +611,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                datasource_uuid: Err("datasource_uuid was not initialized".to_string()),
+                datasource_uuid: Err(String::new()),
             }
         }
         pub fn datasource_uuid<V>(mut self, value: V) -> Self
@@ -630,7 +637,14 @@ pub mod builder {
             let (status, response) = {
                 let exec = {
                     let datasource_uuid = datasource_uuid
-                        .map_err(Error::InvalidRequest)?;
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "datasource_uuid was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/query-model/{}", client.baseurl,

@@ -11628,8 +11628,8 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                s3_object_name: Err("s3_object_name was not initialized".to_string()),
-                s3_object_type: Err("s3_object_type was not initialized".to_string()),
+                s3_object_name: Err(String::new()),
+                s3_object_type: Err(String::new()),
             }
         }
         pub fn s3_object_name<V>(mut self, value: V) -> Self
@@ -11669,8 +11669,24 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let s3_object_name = s3_object_name.map_err(Error::InvalidRequest)?;
-                    let s3_object_type = s3_object_type.map_err(Error::InvalidRequest)?;
+                    let s3_object_name = s3_object_name
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "s3_object_name was not initialized",
+                                ),
+                            )
+                        })?;
+                    let s3_object_type = s3_object_type
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "s3_object_type was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!("{}/api/data_source/sign_s3/", client.baseurl,),
                     );
@@ -11726,7 +11742,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                uuid: Err("uuid was not initialized".to_string()),
+                uuid: Err(String::new()),
             }
         }
         pub fn uuid<V>(mut self, value: V) -> Self
@@ -11750,7 +11766,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let uuid = uuid
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "uuid was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/api/data_source/{}", client.baseurl,
@@ -11809,7 +11833,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                uuid: Err("uuid was not initialized".to_string()),
+                uuid: Err(String::new()),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -11858,7 +11882,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let uuid = uuid
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "uuid was not initialized",
+                                ),
+                            )
+                        })?;
                     let body = body
                         .and_then(|v| {
                             types::DataSourceUpdate::try_from(v)
@@ -11923,7 +11955,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                uuid: Err("uuid was not initialized".to_string()),
+                uuid: Err(String::new()),
             }
         }
         pub fn uuid<V>(mut self, value: V) -> Self
@@ -11945,7 +11977,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let uuid = uuid
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "uuid was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/api/data_source/{}", client.baseurl,
@@ -12004,7 +12044,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                uuid: Err("uuid was not initialized".to_string()),
+                uuid: Err(String::new()),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -12051,7 +12091,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let uuid = uuid
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "uuid was not initialized",
+                                ),
+                            )
+                        })?;
                     let body = body
                         .and_then(|v| {
                             types::BatchRequest::try_from(v).map_err(|e| e.to_string())
@@ -12123,7 +12171,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                uuid: Err("uuid was not initialized".to_string()),
+                uuid: Err(String::new()),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -12177,7 +12225,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let uuid = uuid
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "uuid was not initialized",
+                                ),
+                            )
+                        })?;
                     let body = body
                         .and_then(|v| {
                             types::ExportSourceDataRequest::try_from(v)
@@ -12243,8 +12299,8 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                uuid: Err("uuid was not initialized".to_string()),
-                body: Err("body was not initialized".to_string()),
+                uuid: Err(String::new()),
+                body: Err(String::new()),
             }
         }
         pub fn uuid<V>(mut self, value: V) -> Self
@@ -12279,8 +12335,24 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let uuid = uuid.map_err(Error::InvalidRequest)?;
-                    let body = body.map_err(Error::InvalidRequest)?;
+                    let uuid = uuid
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "uuid was not initialized",
+                                ),
+                            )
+                        })?;
+                    let body = body
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "body was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/api/data_source/{}/file", client.baseurl,
@@ -12345,7 +12417,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                uuid: Err("uuid was not initialized".to_string()),
+                uuid: Err(String::new()),
             }
         }
         pub fn uuid<V>(mut self, value: V) -> Self
@@ -12369,7 +12441,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let uuid = uuid
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "uuid was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/api/data_source/{}/invalidate_cache", client.baseurl,
@@ -12429,9 +12509,9 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                uuid: Err("uuid was not initialized".to_string()),
-                token: Err("token was not initialized".to_string()),
-                body: Err("body was not initialized".to_string()),
+                uuid: Err(String::new()),
+                token: Err(String::new()),
+                body: Err(String::new()),
             }
         }
         pub fn uuid<V>(mut self, value: V) -> Self
@@ -12476,9 +12556,33 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let uuid = uuid.map_err(Error::InvalidRequest)?;
-                    let token = token.map_err(Error::InvalidRequest)?;
-                    let body = body.map_err(Error::InvalidRequest)?;
+                    let uuid = uuid
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "uuid was not initialized",
+                                ),
+                            )
+                        })?;
+                    let token = token
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "token was not initialized",
+                                ),
+                            )
+                        })?;
+                    let body = body
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "body was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/api/data_source/{}/push/{}", client.baseurl,
@@ -12539,8 +12643,8 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                uuid: Err("uuid was not initialized".to_string()),
-                body: Err("body was not initialized".to_string()),
+                uuid: Err(String::new()),
+                body: Err(String::new()),
             }
         }
         pub fn uuid<V>(mut self, value: V) -> Self
@@ -12573,8 +12677,24 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let uuid = uuid.map_err(Error::InvalidRequest)?;
-                    let body = body.map_err(Error::InvalidRequest)?;
+                    let uuid = uuid
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "uuid was not initialized",
+                                ),
+                            )
+                        })?;
+                    let body = body
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "body was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/api/data_source/{}/reload", client.baseurl,
@@ -12634,7 +12754,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                uuid: Err("uuid was not initialized".to_string()),
+                uuid: Err(String::new()),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -12685,7 +12805,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let uuid = uuid
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "uuid was not initialized",
+                                ),
+                            )
+                        })?;
                     let body = body
                         .and_then(|v| {
                             types::ReloadFromFileRequest::try_from(v)
@@ -12751,7 +12879,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                uuid: Err("uuid was not initialized".to_string()),
+                uuid: Err(String::new()),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -12800,7 +12928,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let uuid = uuid
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "uuid was not initialized",
+                                ),
+                            )
+                        })?;
                     let body = body
                         .and_then(|v| {
                             types::ReloadFromS3Request::try_from(v)
@@ -12865,7 +13001,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                uuid: Err("uuid was not initialized".to_string()),
+                uuid: Err(String::new()),
             }
         }
         pub fn uuid<V>(mut self, value: V) -> Self
@@ -12889,7 +13025,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let uuid = uuid
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "uuid was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/api/data_source/{}/reload_users_metadata", client
@@ -12948,7 +13092,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                uuid: Err("uuid was not initialized".to_string()),
+                uuid: Err(String::new()),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -12999,7 +13143,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let uuid = uuid
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "uuid was not initialized",
+                                ),
+                            )
+                        })?;
                     let body = body
                         .and_then(|v| {
                             types::UpdateFromFileRequest::try_from(v)
@@ -13366,7 +13518,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                uuid: Err("uuid was not initialized".to_string()),
+                uuid: Err(String::new()),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -13420,7 +13572,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let uuid = uuid
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "uuid was not initialized",
+                                ),
+                            )
+                        })?;
                     let body = body
                         .and_then(|v| {
                             types::FormattedDataRequest::try_from(v)
@@ -13798,7 +13958,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                uuid: Err("uuid was not initialized".to_string()),
+                uuid: Err(String::new()),
             }
         }
         pub fn uuid<V>(mut self, value: V) -> Self
@@ -13822,7 +13982,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let uuid = uuid
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "uuid was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/api/script/{}", client.baseurl,
@@ -13880,7 +14048,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                uuid: Err("uuid was not initialized".to_string()),
+                uuid: Err(String::new()),
             }
         }
         pub fn uuid<V>(mut self, value: V) -> Self
@@ -13904,7 +14072,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let uuid = uuid
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "uuid was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/api/script/{}/logs", client.baseurl,
@@ -13964,7 +14140,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                uuid: Err("uuid was not initialized".to_string()),
+                uuid: Err(String::new()),
                 async_: Ok(None),
                 body: Ok(::std::default::Default::default()),
             }
@@ -14024,7 +14200,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let uuid = uuid
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "uuid was not initialized",
+                                ),
+                            )
+                        })?;
                     let async_ = async_.map_err(Error::InvalidRequest)?;
                     let body = body
                         .and_then(|v| {
@@ -14101,7 +14285,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                uuid: Err("uuid was not initialized".to_string()),
+                uuid: Err(String::new()),
             }
         }
         pub fn uuid<V>(mut self, value: V) -> Self
@@ -14125,7 +14309,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let uuid = uuid
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "uuid was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/api/script/{}/state", client.baseurl,
@@ -14183,7 +14375,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                uuid: Err("uuid was not initialized".to_string()),
+                uuid: Err(String::new()),
             }
         }
         pub fn uuid<V>(mut self, value: V) -> Self
@@ -14207,7 +14399,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let uuid = uuid
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "uuid was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/api/script/{}/storage", client.baseurl,
@@ -14266,8 +14466,8 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                uuid: Err("uuid was not initialized".to_string()),
-                body: Err("body was not initialized".to_string()),
+                uuid: Err(String::new()),
+                body: Err(String::new()),
             }
         }
         pub fn uuid<V>(mut self, value: V) -> Self
@@ -14302,8 +14502,24 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let uuid = uuid.map_err(Error::InvalidRequest)?;
-                    let body = body.map_err(Error::InvalidRequest)?;
+                    let uuid = uuid
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "uuid was not initialized",
+                                ),
+                            )
+                        })?;
+                    let body = body
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "body was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/api/script/{}/storage", client.baseurl,
@@ -14362,7 +14578,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                s3_object_type: Err("s3_object_type was not initialized".to_string()),
+                s3_object_type: Err(String::new()),
             }
         }
         pub fn s3_object_type<V>(mut self, value: V) -> Self
@@ -14387,7 +14603,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let s3_object_type = s3_object_type.map_err(Error::InvalidRequest)?;
+                    let s3_object_type = s3_object_type
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "s3_object_type was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!("{}/api/sign_s3_file/", client.baseurl,),
                     );
@@ -14439,7 +14663,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                task_id: Err("task_id was not initialized".to_string()),
+                task_id: Err(String::new()),
             }
         }
         pub fn task_id<V>(mut self, value: V) -> Self
@@ -14464,7 +14688,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let task_id = task_id.map_err(Error::InvalidRequest)?;
+                    let task_id = task_id
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "task_id was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/api/task/{}", client.baseurl,
@@ -14579,8 +14811,8 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                file_uuid: Err("file_uuid was not initialized".to_string()),
-                body: Err("body was not initialized".to_string()),
+                file_uuid: Err(String::new()),
+                body: Err(String::new()),
             }
         }
         pub fn file_uuid<V>(mut self, value: V) -> Self
@@ -14615,8 +14847,24 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let file_uuid = file_uuid.map_err(Error::InvalidRequest)?;
-                    let body = body.map_err(Error::InvalidRequest)?;
+                    let file_uuid = file_uuid
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "file_uuid was not initialized",
+                                ),
+                            )
+                        })?;
+                    let body = body
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "body was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/api/upload_file/{}", client.baseurl,
@@ -14887,7 +15135,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                username: Err("username was not initialized".to_string()),
+                username: Err(String::new()),
             }
         }
         pub fn username<V>(mut self, value: V) -> Self
@@ -14912,7 +15160,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let username = username.map_err(Error::InvalidRequest)?;
+                    let username = username
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "username was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!("{}/api/user/byname", client.baseurl,),
                     );
@@ -14971,7 +15227,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                uuid: Err("uuid was not initialized".to_string()),
+                uuid: Err(String::new()),
             }
         }
         pub fn uuid<V>(mut self, value: V) -> Self
@@ -14995,7 +15251,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let uuid = uuid
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "uuid was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/api/user/{}", client.baseurl,
@@ -15054,7 +15318,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                uuid: Err("uuid was not initialized".to_string()),
+                uuid: Err(String::new()),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -15101,7 +15365,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let uuid = uuid
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "uuid was not initialized",
+                                ),
+                            )
+                        })?;
                     let body = body
                         .and_then(|v| {
                             types::UserUpdate::try_from(v).map_err(|e| e.to_string())
@@ -15165,7 +15437,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                uuid: Err("uuid was not initialized".to_string()),
+                uuid: Err(String::new()),
             }
         }
         pub fn uuid<V>(mut self, value: V) -> Self
@@ -15187,7 +15459,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let uuid = uuid
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "uuid was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/api/user/{}", client.baseurl,
@@ -15363,7 +15643,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                name: Err("name was not initialized".to_string()),
+                name: Err(String::new()),
             }
         }
         pub fn name<V>(mut self, value: V) -> Self
@@ -15388,7 +15668,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let name = name.map_err(Error::InvalidRequest)?;
+                    let name = name
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "name was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!("{}/api/usersgroup/byname", client.baseurl,),
                     );
@@ -15447,7 +15735,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                uuid: Err("uuid was not initialized".to_string()),
+                uuid: Err(String::new()),
             }
         }
         pub fn uuid<V>(mut self, value: V) -> Self
@@ -15469,7 +15757,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let uuid = uuid
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "uuid was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/api/usersgroup/{}", client.baseurl,
@@ -15528,7 +15824,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                uuid: Err("uuid was not initialized".to_string()),
+                uuid: Err(String::new()),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -15577,7 +15873,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let uuid = uuid
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "uuid was not initialized",
+                                ),
+                            )
+                        })?;
                     let body = body
                         .and_then(|v| {
                             types::AddUserRequest::try_from(v).map_err(|e| e.to_string())
@@ -15648,7 +15952,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                uuid: Err("uuid was not initialized".to_string()),
+                uuid: Err(String::new()),
             }
         }
         pub fn uuid<V>(mut self, value: V) -> Self
@@ -15672,7 +15976,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let uuid = uuid
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "uuid was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/api/usersgroup/{}/list_of_users", client.baseurl,
@@ -15731,7 +16043,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                uuid: Err("uuid was not initialized".to_string()),
+                uuid: Err(String::new()),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -15778,7 +16090,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let uuid = uuid
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "uuid was not initialized",
+                                ),
+                            )
+                        })?;
                     let body = body
                         .and_then(|v| {
                             types::RemoveUserRequest::try_from(v)
@@ -16056,7 +16376,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                uuid: Err("uuid was not initialized".to_string()),
+                uuid: Err(String::new()),
             }
         }
         pub fn uuid<V>(mut self, value: V) -> Self
@@ -16080,7 +16400,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let uuid = uuid
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "uuid was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/api/web_app/{}", client.baseurl,
@@ -16139,7 +16467,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                uuid: Err("uuid was not initialized".to_string()),
+                uuid: Err(String::new()),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -16186,7 +16514,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let uuid = uuid
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "uuid was not initialized",
+                                ),
+                            )
+                        })?;
                     let body = body
                         .and_then(|v| {
                             types::WebAppUpdate::try_from(v).map_err(|e| e.to_string())
@@ -16250,7 +16586,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                uuid: Err("uuid was not initialized".to_string()),
+                uuid: Err(String::new()),
             }
         }
         pub fn uuid<V>(mut self, value: V) -> Self
@@ -16272,7 +16608,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let uuid = uuid
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "uuid was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/api/web_app/{}", client.baseurl,
@@ -16330,7 +16674,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                uuid: Err("uuid was not initialized".to_string()),
+                uuid: Err(String::new()),
             }
         }
         pub fn uuid<V>(mut self, value: V) -> Self
@@ -16354,7 +16698,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let uuid = uuid
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "uuid was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/api/web_app/{}/clone", client.baseurl,
@@ -16413,7 +16765,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                uuid: Err("uuid was not initialized".to_string()),
+                uuid: Err(String::new()),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -16465,7 +16817,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let uuid = uuid
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "uuid was not initialized",
+                                ),
+                            )
+                        })?;
                     let body = body
                         .and_then(|v| {
                             types::DashboardVariablesRequest::try_from(v)
@@ -16530,7 +16890,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                uuid: Err("uuid was not initialized".to_string()),
+                uuid: Err(String::new()),
             }
         }
         pub fn uuid<V>(mut self, value: V) -> Self
@@ -16557,7 +16917,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let uuid = uuid
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "uuid was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/api/web_app/{}/data_sources", client.baseurl,
@@ -16616,7 +16984,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                uuid: Err("uuid was not initialized".to_string()),
+                uuid: Err(String::new()),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -16663,7 +17031,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let uuid = uuid
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "uuid was not initialized",
+                                ),
+                            )
+                        })?;
                     let body = body
                         .and_then(|v| {
                             types::EmbedRequest::try_from(v).map_err(|e| e.to_string())
@@ -16728,7 +17104,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                uuid: Err("uuid was not initialized".to_string()),
+                uuid: Err(String::new()),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -16777,7 +17153,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let uuid = uuid
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "uuid was not initialized",
+                                ),
+                            )
+                        })?;
                     let body = body
                         .and_then(|v| {
                             types::GeneratePdfRequest::try_from(v)
@@ -16843,7 +17227,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                uuid: Err("uuid was not initialized".to_string()),
+                uuid: Err(String::new()),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -16890,7 +17274,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let uuid = uuid.map_err(Error::InvalidRequest)?;
+                    let uuid = uuid
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "uuid was not initialized",
+                                ),
+                            )
+                        })?;
                     let body = body
                         .and_then(|v| {
                             types::ShareRequest::try_from(v).map_err(|e| e.to_string())

@@ -14848,7 +14848,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                alert_id: Err("alert_id was not initialized".to_string()),
+                alert_id: Err(String::new()),
             }
         }
         pub fn alert_id<V>(mut self, value: V) -> Self
@@ -14870,7 +14870,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let alert_id = alert_id.map_err(Error::InvalidRequest)?;
+                    let alert_id = alert_id
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "alert_id was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/api/alerts/{}", client.baseurl,
@@ -14929,7 +14937,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                alert_id: Err("alert_id was not initialized".to_string()),
+                alert_id: Err(String::new()),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -14974,7 +14982,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let alert_id = alert_id.map_err(Error::InvalidRequest)?;
+                    let alert_id = alert_id
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "alert_id was not initialized",
+                                ),
+                            )
+                        })?;
                     let body = body
                         .and_then(|v| {
                             types::AlertUpdate::try_from(v).map_err(|e| e.to_string())
@@ -15045,7 +15061,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                alert_id: Err("alert_id was not initialized".to_string()),
+                alert_id: Err(String::new()),
             }
         }
         pub fn alert_id<V>(mut self, value: V) -> Self
@@ -15067,7 +15083,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let alert_id = alert_id.map_err(Error::InvalidRequest)?;
+                    let alert_id = alert_id
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "alert_id was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/api/alerts/{}", client.baseurl,
@@ -15797,7 +15821,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                token: Err("token was not initialized".to_string()),
+                token: Err(String::new()),
             }
         }
         pub fn token<V>(mut self, value: V) -> Self
@@ -15822,7 +15846,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let token = token.map_err(Error::InvalidRequest)?;
+                    let token = token
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "token was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/api/dashboards/public/{}", client.baseurl,
@@ -15944,7 +15976,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                dashboard_id: Err("dashboard_id was not initialized".to_string()),
+                dashboard_id: Err(String::new()),
                 legacy: Ok(None),
             }
         }
@@ -15980,7 +16012,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let dashboard_id = dashboard_id.map_err(Error::InvalidRequest)?;
+                    let dashboard_id = dashboard_id
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "dashboard_id was not initialized",
+                                ),
+                            )
+                        })?;
                     let legacy = legacy.map_err(Error::InvalidRequest)?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
@@ -16051,7 +16091,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                dashboard_id: Err("dashboard_id was not initialized".to_string()),
+                dashboard_id: Err(String::new()),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -16098,7 +16138,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let dashboard_id = dashboard_id.map_err(Error::InvalidRequest)?;
+                    let dashboard_id = dashboard_id
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "dashboard_id was not initialized",
+                                ),
+                            )
+                        })?;
                     let body = body
                         .and_then(|v| {
                             types::DashboardUpdate::try_from(v)
@@ -16184,7 +16232,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                dashboard_id: Err("dashboard_id was not initialized".to_string()),
+                dashboard_id: Err(String::new()),
             }
         }
         pub fn dashboard_id<V>(mut self, value: V) -> Self
@@ -16206,7 +16254,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let dashboard_id = dashboard_id.map_err(Error::InvalidRequest)?;
+                    let dashboard_id = dashboard_id
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "dashboard_id was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/api/dashboards/{}", client.baseurl,
@@ -16271,7 +16327,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                dashboard_id: Err("dashboard_id was not initialized".to_string()),
+                dashboard_id: Err(String::new()),
             }
         }
         pub fn dashboard_id<V>(mut self, value: V) -> Self
@@ -16293,7 +16349,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let dashboard_id = dashboard_id.map_err(Error::InvalidRequest)?;
+                    let dashboard_id = dashboard_id
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "dashboard_id was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/api/dashboards/{}/favorite", client.baseurl,
@@ -16344,7 +16408,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                dashboard_id: Err("dashboard_id was not initialized".to_string()),
+                dashboard_id: Err(String::new()),
             }
         }
         pub fn dashboard_id<V>(mut self, value: V) -> Self
@@ -16366,7 +16430,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let dashboard_id = dashboard_id.map_err(Error::InvalidRequest)?;
+                    let dashboard_id = dashboard_id
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "dashboard_id was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/api/dashboards/{}/favorite", client.baseurl,
@@ -16417,7 +16489,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                dashboard_id: Err("dashboard_id was not initialized".to_string()),
+                dashboard_id: Err(String::new()),
             }
         }
         pub fn dashboard_id<V>(mut self, value: V) -> Self
@@ -16439,7 +16511,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let dashboard_id = dashboard_id.map_err(Error::InvalidRequest)?;
+                    let dashboard_id = dashboard_id
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "dashboard_id was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/api/dashboards/{}/share", client.baseurl,
@@ -16504,7 +16584,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                dashboard_id: Err("dashboard_id was not initialized".to_string()),
+                dashboard_id: Err(String::new()),
             }
         }
         pub fn dashboard_id<V>(mut self, value: V) -> Self
@@ -16526,7 +16606,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let dashboard_id = dashboard_id.map_err(Error::InvalidRequest)?;
+                    let dashboard_id = dashboard_id
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "dashboard_id was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/api/dashboards/{}/share", client.baseurl,
@@ -16762,7 +16850,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                data_source_id: Err("data_source_id was not initialized".to_string()),
+                data_source_id: Err(String::new()),
             }
         }
         pub fn data_source_id<V>(mut self, value: V) -> Self
@@ -16786,7 +16874,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let data_source_id = data_source_id.map_err(Error::InvalidRequest)?;
+                    let data_source_id = data_source_id
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "data_source_id was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/api/data_sources/{}", client.baseurl,
@@ -16845,7 +16941,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                data_source_id: Err("data_source_id was not initialized".to_string()),
+                data_source_id: Err(String::new()),
                 refresh: Ok(None),
             }
         }
@@ -16886,7 +16982,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let data_source_id = data_source_id.map_err(Error::InvalidRequest)?;
+                    let data_source_id = data_source_id
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "data_source_id was not initialized",
+                                ),
+                            )
+                        })?;
                     let refresh = refresh.map_err(Error::InvalidRequest)?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
@@ -16949,7 +17053,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                job_id: Err("job_id was not initialized".to_string()),
+                job_id: Err(String::new()),
             }
         }
         pub fn job_id<V>(mut self, value: V) -> Self
@@ -16973,7 +17077,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let job_id = job_id.map_err(Error::InvalidRequest)?;
+                    let job_id = job_id
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "job_id was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/api/jobs/{}", client.baseurl,
@@ -17031,7 +17143,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                job_id: Err("job_id was not initialized".to_string()),
+                job_id: Err(String::new()),
             }
         }
         pub fn job_id<V>(mut self, value: V) -> Self
@@ -17055,7 +17167,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let job_id = job_id.map_err(Error::InvalidRequest)?;
+                    let job_id = job_id
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "job_id was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/api/jobs/{}", client.baseurl,
@@ -18219,7 +18339,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                query_id: Err("query_id was not initialized".to_string()),
+                query_id: Err(String::new()),
             }
         }
         pub fn query_id<V>(mut self, value: V) -> Self
@@ -18241,7 +18361,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let query_id = query_id.map_err(Error::InvalidRequest)?;
+                    let query_id = query_id
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "query_id was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/api/queries/{}", client.baseurl,
@@ -18300,7 +18428,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                query_id: Err("query_id was not initialized".to_string()),
+                query_id: Err(String::new()),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -18345,7 +18473,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let query_id = query_id.map_err(Error::InvalidRequest)?;
+                    let query_id = query_id
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "query_id was not initialized",
+                                ),
+                            )
+                        })?;
                     let body = body
                         .and_then(|v| {
                             types::QueryUpdate::try_from(v).map_err(|e| e.to_string())
@@ -18430,7 +18566,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                query_id: Err("query_id was not initialized".to_string()),
+                query_id: Err(String::new()),
             }
         }
         pub fn query_id<V>(mut self, value: V) -> Self
@@ -18452,7 +18588,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let query_id = query_id.map_err(Error::InvalidRequest)?;
+                    let query_id = query_id
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "query_id was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/api/queries/{}", client.baseurl,
@@ -18510,7 +18654,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                query_id: Err("query_id was not initialized".to_string()),
+                query_id: Err(String::new()),
             }
         }
         pub fn query_id<V>(mut self, value: V) -> Self
@@ -18532,7 +18676,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let query_id = query_id.map_err(Error::InvalidRequest)?;
+                    let query_id = query_id
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "query_id was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/api/queries/{}/favorite", client.baseurl,
@@ -18590,7 +18742,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                query_id: Err("query_id was not initialized".to_string()),
+                query_id: Err(String::new()),
             }
         }
         pub fn query_id<V>(mut self, value: V) -> Self
@@ -18612,7 +18764,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let query_id = query_id.map_err(Error::InvalidRequest)?;
+                    let query_id = query_id
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "query_id was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/api/queries/{}/favorite", client.baseurl,
@@ -18670,7 +18830,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                query_id: Err("query_id was not initialized".to_string()),
+                query_id: Err(String::new()),
             }
         }
         pub fn query_id<V>(mut self, value: V) -> Self
@@ -18692,7 +18852,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let query_id = query_id.map_err(Error::InvalidRequest)?;
+                    let query_id = query_id
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "query_id was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/api/queries/{}/fork", client.baseurl,
@@ -18751,8 +18919,8 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                query_id: Err("query_id was not initialized".to_string()),
-                job_id: Err("job_id was not initialized".to_string()),
+                query_id: Err(String::new()),
+                job_id: Err(String::new()),
             }
         }
         pub fn query_id<V>(mut self, value: V) -> Self
@@ -18785,8 +18953,24 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let query_id = query_id.map_err(Error::InvalidRequest)?;
-                    let job_id = job_id.map_err(Error::InvalidRequest)?;
+                    let query_id = query_id
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "query_id was not initialized",
+                                ),
+                            )
+                        })?;
+                    let job_id = job_id
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "job_id was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/api/queries/{}/jobs/{}", client.baseurl,
@@ -18854,7 +19038,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                query_id: Err("query_id was not initialized".to_string()),
+                query_id: Err(String::new()),
                 parameter_values: Ok(None),
             }
         }
@@ -18898,7 +19082,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let query_id = query_id.map_err(Error::InvalidRequest)?;
+                    let query_id = query_id
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "query_id was not initialized",
+                                ),
+                            )
+                        })?;
                     let parameter_values = parameter_values
                         .map_err(Error::InvalidRequest)?;
                     let url = analytics_auth::hooks::url(
@@ -18969,7 +19161,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                query_id: Err("query_id was not initialized".to_string()),
+                query_id: Err(String::new()),
             }
         }
         pub fn query_id<V>(mut self, value: V) -> Self
@@ -18991,7 +19183,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let query_id = query_id.map_err(Error::InvalidRequest)?;
+                    let query_id = query_id
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "query_id was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/api/queries/{}/regenerate_api_key", client.baseurl,
@@ -19049,7 +19249,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                query_id: Err("query_id was not initialized".to_string()),
+                query_id: Err(String::new()),
             }
         }
         pub fn query_id<V>(mut self, value: V) -> Self
@@ -19071,7 +19271,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let query_id = query_id.map_err(Error::InvalidRequest)?;
+                    let query_id = query_id
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "query_id was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/api/queries/{}/results", client.baseurl,
@@ -19130,7 +19338,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                query_id: Err("query_id was not initialized".to_string()),
+                query_id: Err(String::new()),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -19180,7 +19388,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let query_id = query_id.map_err(Error::InvalidRequest)?;
+                    let query_id = query_id
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "query_id was not initialized",
+                                ),
+                            )
+                        })?;
                     let body = body
                         .and_then(|v| {
                             types::ExecuteQueryRequest::try_from(v)
@@ -19252,7 +19468,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                query_id: Err("query_id was not initialized".to_string()),
+                query_id: Err(String::new()),
             }
         }
         pub fn query_id<V>(mut self, value: V) -> Self
@@ -19274,7 +19490,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let query_id = query_id.map_err(Error::InvalidRequest)?;
+                    let query_id = query_id
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "query_id was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/api/queries/{}/results.csv", client.baseurl,
@@ -19323,7 +19547,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                query_id: Err("query_id was not initialized".to_string()),
+                query_id: Err(String::new()),
             }
         }
         pub fn query_id<V>(mut self, value: V) -> Self
@@ -19345,7 +19569,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let query_id = query_id.map_err(Error::InvalidRequest)?;
+                    let query_id = query_id
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "query_id was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/api/queries/{}/results.json", client.baseurl,
@@ -19403,7 +19635,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                query_id: Err("query_id was not initialized".to_string()),
+                query_id: Err(String::new()),
             }
         }
         pub fn query_id<V>(mut self, value: V) -> Self
@@ -19425,7 +19657,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let query_id = query_id.map_err(Error::InvalidRequest)?;
+                    let query_id = query_id
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "query_id was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/api/queries/{}/results.tsv", client.baseurl,
@@ -19474,7 +19714,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                query_id: Err("query_id was not initialized".to_string()),
+                query_id: Err(String::new()),
             }
         }
         pub fn query_id<V>(mut self, value: V) -> Self
@@ -19496,7 +19736,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let query_id = query_id.map_err(Error::InvalidRequest)?;
+                    let query_id = query_id
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "query_id was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/api/queries/{}/results.xlsx", client.baseurl,
@@ -19546,8 +19794,8 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                query_id: Err("query_id was not initialized".to_string()),
-                query_result_id: Err("query_result_id was not initialized".to_string()),
+                query_id: Err(String::new()),
+                query_result_id: Err(String::new()),
             }
         }
         pub fn query_id<V>(mut self, value: V) -> Self
@@ -19580,9 +19828,24 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let query_id = query_id.map_err(Error::InvalidRequest)?;
+                    let query_id = query_id
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "query_id was not initialized",
+                                ),
+                            )
+                        })?;
                     let query_result_id = query_result_id
-                        .map_err(Error::InvalidRequest)?;
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "query_result_id was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/api/queries/{}/results/{}.csv", client.baseurl,
@@ -19633,8 +19896,8 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                query_id: Err("query_id was not initialized".to_string()),
-                query_result_id: Err("query_result_id was not initialized".to_string()),
+                query_id: Err(String::new()),
+                query_result_id: Err(String::new()),
             }
         }
         pub fn query_id<V>(mut self, value: V) -> Self
@@ -19667,9 +19930,24 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let query_id = query_id.map_err(Error::InvalidRequest)?;
+                    let query_id = query_id
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "query_id was not initialized",
+                                ),
+                            )
+                        })?;
                     let query_result_id = query_result_id
-                        .map_err(Error::InvalidRequest)?;
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "query_result_id was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/api/queries/{}/results/{}.json", client.baseurl,
@@ -19729,8 +20007,8 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                query_id: Err("query_id was not initialized".to_string()),
-                query_result_id: Err("query_result_id was not initialized".to_string()),
+                query_id: Err(String::new()),
+                query_result_id: Err(String::new()),
             }
         }
         pub fn query_id<V>(mut self, value: V) -> Self
@@ -19763,9 +20041,24 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let query_id = query_id.map_err(Error::InvalidRequest)?;
+                    let query_id = query_id
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "query_id was not initialized",
+                                ),
+                            )
+                        })?;
                     let query_result_id = query_result_id
-                        .map_err(Error::InvalidRequest)?;
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "query_result_id was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/api/queries/{}/results/{}.tsv", client.baseurl,
@@ -19816,8 +20109,8 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                query_id: Err("query_id was not initialized".to_string()),
-                query_result_id: Err("query_result_id was not initialized".to_string()),
+                query_id: Err(String::new()),
+                query_result_id: Err(String::new()),
             }
         }
         pub fn query_id<V>(mut self, value: V) -> Self
@@ -19850,9 +20143,24 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let query_id = query_id.map_err(Error::InvalidRequest)?;
+                    let query_id = query_id
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "query_id was not initialized",
+                                ),
+                            )
+                        })?;
                     let query_result_id = query_result_id
-                        .map_err(Error::InvalidRequest)?;
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "query_result_id was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/api/queries/{}/results/{}.xlsx", client.baseurl,
@@ -20058,7 +20366,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                query_result_id: Err("query_result_id was not initialized".to_string()),
+                query_result_id: Err(String::new()),
             }
         }
         pub fn query_result_id<V>(mut self, value: V) -> Self
@@ -20083,7 +20391,14 @@ pub mod builder {
             let (status, response) = {
                 let exec = {
                     let query_result_id = query_result_id
-                        .map_err(Error::InvalidRequest)?;
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "query_result_id was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/api/query_results/{}", client.baseurl,
@@ -20141,7 +20456,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                query_result_id: Err("query_result_id was not initialized".to_string()),
+                query_result_id: Err(String::new()),
             }
         }
         pub fn query_result_id<V>(mut self, value: V) -> Self
@@ -20166,7 +20481,14 @@ pub mod builder {
             let (status, response) = {
                 let exec = {
                     let query_result_id = query_result_id
-                        .map_err(Error::InvalidRequest)?;
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "query_result_id was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/api/query_results/{}.csv", client.baseurl,
@@ -20215,7 +20537,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                query_result_id: Err("query_result_id was not initialized".to_string()),
+                query_result_id: Err(String::new()),
             }
         }
         pub fn query_result_id<V>(mut self, value: V) -> Self
@@ -20240,7 +20562,14 @@ pub mod builder {
             let (status, response) = {
                 let exec = {
                     let query_result_id = query_result_id
-                        .map_err(Error::InvalidRequest)?;
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "query_result_id was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/api/query_results/{}.json", client.baseurl,
@@ -20298,7 +20627,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                query_result_id: Err("query_result_id was not initialized".to_string()),
+                query_result_id: Err(String::new()),
             }
         }
         pub fn query_result_id<V>(mut self, value: V) -> Self
@@ -20323,7 +20652,14 @@ pub mod builder {
             let (status, response) = {
                 let exec = {
                     let query_result_id = query_result_id
-                        .map_err(Error::InvalidRequest)?;
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "query_result_id was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/api/query_results/{}.tsv", client.baseurl,
@@ -20372,7 +20708,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                query_result_id: Err("query_result_id was not initialized".to_string()),
+                query_result_id: Err(String::new()),
             }
         }
         pub fn query_result_id<V>(mut self, value: V) -> Self
@@ -20397,7 +20733,14 @@ pub mod builder {
             let (status, response) = {
                 let exec = {
                     let query_result_id = query_result_id
-                        .map_err(Error::InvalidRequest)?;
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "query_result_id was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/api/query_results/{}.xlsx", client.baseurl,
@@ -20693,7 +21036,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                user_id: Err("user_id was not initialized".to_string()),
+                user_id: Err(String::new()),
             }
         }
         pub fn user_id<V>(mut self, value: V) -> Self
@@ -20715,7 +21058,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let user_id = user_id.map_err(Error::InvalidRequest)?;
+                    let user_id = user_id
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "user_id was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/api/users/{}", client.baseurl,
@@ -20773,7 +21124,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                user_id: Err("user_id was not initialized".to_string()),
+                user_id: Err(String::new()),
             }
         }
         pub fn user_id<V>(mut self, value: V) -> Self
@@ -20795,7 +21146,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let user_id = user_id.map_err(Error::InvalidRequest)?;
+                    let user_id = user_id
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "user_id was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/api/users/{}/disable", client.baseurl,
@@ -20973,9 +21332,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                visualization_id: Err(
-                    "visualization_id was not initialized".to_string(),
-                ),
+                visualization_id: Err(String::new()),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -21025,7 +21382,14 @@ pub mod builder {
             let (status, response) = {
                 let exec = {
                     let visualization_id = visualization_id
-                        .map_err(Error::InvalidRequest)?;
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "visualization_id was not initialized",
+                                ),
+                            )
+                        })?;
                     let body = body
                         .and_then(|v| {
                             types::VisualizationUpdate::try_from(v)
@@ -21097,7 +21461,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                visualization_id: Err("visualization_id was not initialized".to_string()),
+                visualization_id: Err(String::new()),
             }
         }
         pub fn visualization_id<V>(mut self, value: V) -> Self
@@ -21122,7 +21486,14 @@ pub mod builder {
             let (status, response) = {
                 let exec = {
                     let visualization_id = visualization_id
-                        .map_err(Error::InvalidRequest)?;
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "visualization_id was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/api/visualizations/{}", client.baseurl,
@@ -21290,7 +21661,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                widget_id: Err("widget_id was not initialized".to_string()),
+                widget_id: Err(String::new()),
                 body: Ok(::std::default::Default::default()),
             }
         }
@@ -21335,7 +21706,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let widget_id = widget_id.map_err(Error::InvalidRequest)?;
+                    let widget_id = widget_id
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "widget_id was not initialized",
+                                ),
+                            )
+                        })?;
                     let body = body
                         .and_then(|v| {
                             types::WidgetUpdate::try_from(v).map_err(|e| e.to_string())
@@ -21406,7 +21785,7 @@ pub mod builder {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                widget_id: Err("widget_id was not initialized".to_string()),
+                widget_id: Err(String::new()),
             }
         }
         pub fn widget_id<V>(mut self, value: V) -> Self
@@ -21428,7 +21807,15 @@ pub mod builder {
             };
             let (status, response) = {
                 let exec = {
-                    let widget_id = widget_id.map_err(Error::InvalidRequest)?;
+                    let widget_id = widget_id
+                        .map_err(|message| {
+                            Error::InvalidRequest(
+                                analytics_auth::hooks::unset_or(
+                                    message,
+                                    "widget_id was not initialized",
+                                ),
+                            )
+                        })?;
                     let url = analytics_auth::hooks::url(
                         format_args!(
                             "{}/api/widgets/{}", client.baseurl,
